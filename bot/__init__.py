@@ -1,0 +1,1 @@
+"""paperboy: the daily Hugging Face papers digest, delivered to Telegram chats."""

@@ -1,0 +1,66 @@
+"""The digest data model shared by both parsers, the archive and rendering (pure, frozen)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+MediaKind = Literal["image", "video"]
+SourceFormat = Literal["markdown", "hf_json"]
+
+
+class DigestError(Exception):
+    """Raised when a digest cannot be read at all (no paper can be recovered)."""
+
+    def __init__(self, message: str, *, line: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SummarySection(_Frozen):
+    """One titled part of a summary (`What's New`, …); title None for plain bullets."""
+
+    title: str | None = None
+    bullets: tuple[str, ...] = ()
+
+
+class Paper(_Frozen):
+    """One paper as a digest presents it on one day."""
+
+    arxiv_id: str
+    title: str
+    link: str
+    media_url: str | None = None
+    media_kind: MediaKind | None = None
+    votes: int | None = None  # None: unknown (`Vote: -` or no vote line), never 0
+    authors: tuple[str, ...] = ()
+    authors_truncated: bool = False
+    summary: tuple[SummarySection, ...] = ()
+    abstract: str | None = None  # only JSON sources carry one
+    raw: str = ""  # the paper's original block of text
+    line: int = 0  # 1-based line of the block's first line in the source
+
+
+class ParseIssue(_Frozen):
+    """A paper (or a part of the file) that could not be parsed."""
+
+    line: int
+    message: str
+
+
+class Digest(_Frozen):
+    """A day's digest: its papers in file order, the raw text, and what could not be parsed."""
+
+    date: dt.date
+    source: str
+    format: SourceFormat
+    papers: tuple[Paper, ...] = ()
+    raw: str = ""
+    errors: tuple[ParseIssue, ...] = ()

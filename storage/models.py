@@ -1,0 +1,131 @@
+"""The archive's tables as typed SQLAlchemy 2 models (portable: SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite has no 64-bit autoincrement BIGINT; plain INTEGER is its 64-bit rowid.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp stored as UTC and always read back tz-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        """Refuse naive datetimes and store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass a tz-aware UTC timestamp")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        """Attach UTC to naive values read from SQLite."""
+        if value is None:
+            return None
+        result: dt.datetime = value
+        return result.replace(tzinfo=dt.UTC) if result.tzinfo is None else result
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every paperboy table."""
+
+
+class StoredDigest(Base):
+    """One stored revision of a day's digest in one format."""
+
+    __tablename__ = "digests"
+    __table_args__ = (
+        UniqueConstraint("date", "format", "revision", name="uq_digests_date_format_revision"),
+        Index("ix_digests_date_format_hash", "date", "format", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    date: Mapped[dt.date] = mapped_column(Date)
+    format: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    raw_text: Mapped[str] = mapped_column(Text)
+    paper_count: Mapped[int] = mapped_column(Integer)
+    error_count: Mapped[int] = mapped_column(Integer)
+    ingested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    is_latest: Mapped[bool] = mapped_column(Boolean, index=True)
+
+
+class StoredPaper(Base):
+    """One arXiv paper with its latest metadata."""
+
+    __tablename__ = "papers"
+
+    arxiv_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(Text)
+    media_url: Mapped[str | None] = mapped_column(Text)
+    media_kind: Mapped[str | None] = mapped_column(String(16))
+    abstract: Mapped[str | None] = mapped_column(Text)
+    authors_truncated: Mapped[bool] = mapped_column(Boolean)
+    latest_votes: Mapped[int | None] = mapped_column(Integer)
+    first_seen: Mapped[dt.date] = mapped_column(Date)
+    last_seen: Mapped[dt.date] = mapped_column(Date, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class DigestEntry(Base):
+    """A paper as one digest revision showed it: position, votes, title and summary that day."""
+
+    __tablename__ = "digest_entries"
+
+    digest_id: Mapped[int] = mapped_column(BigId, ForeignKey("digests.id"), primary_key=True)
+    arxiv_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("papers.arxiv_id"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    votes: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    raw_block: Mapped[str] = mapped_column(Text)
+    line: Mapped[int] = mapped_column(Integer)
+
+
+class Author(Base):
+    """An author by display name, with the folded form used for look-ups."""
+
+    __tablename__ = "authors"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    normalized: Mapped[str] = mapped_column(Text, index=True)
+
+
+class PaperAuthor(Base):
+    """The latest author list of a paper, in order."""
+
+    __tablename__ = "paper_authors"
+
+    arxiv_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("papers.arxiv_id"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    author_id: Mapped[int] = mapped_column(BigId, ForeignKey("authors.id"), index=True)
