@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench.<name>`, each printing one JSON object as its last line."""

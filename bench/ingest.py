@@ -1,0 +1,74 @@
+"""Ingest throughput: the whole corpus into a fresh SQLite file, end to end and parse only."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from bot.digest import DigestError, parse_digest
+from bot.ingest import expand, ingest
+from storage.db import create_engine, session_factory, upgrade
+
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"
+
+
+def parse_only(files: list[str]) -> tuple[int, float]:
+    """Parse every file from memory; return (papers, seconds)."""
+    texts = [(Path(f).read_text(encoding="utf-8-sig"), f) for f in files]
+    started = time.perf_counter()
+    papers = 0
+    for text, source in texts:
+        try:
+            papers += len(parse_digest(text, source=source).papers)
+        except DigestError:
+            continue
+    return papers, time.perf_counter() - started
+
+
+async def end_to_end(files: list[str], url: str) -> tuple[int, float, float]:
+    """Read, parse and store every file; return (papers, ingest seconds, upgrade seconds)."""
+    started = time.perf_counter()
+    await upgrade(url)
+    migrated = time.perf_counter()
+    engine = create_engine(url)
+    try:
+        report = await ingest(files, sessions=session_factory(engine))
+    finally:
+        await engine.dispose()
+    return report.papers, time.perf_counter() - migrated, migrated - started
+
+
+def main() -> None:
+    """Run both measurements and print the JSON result line last."""
+    parser = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS.resolve())
+    args = parser.parse_args()
+    files = expand([str(args.corpus)])
+    print(f"corpus {args.corpus}: {len(files)} files", flush=True)
+    parsed, parse_seconds = parse_only(files)
+    print(f"parse only: {parsed} papers in {parse_seconds:.3f}s", flush=True)
+    with tempfile.TemporaryDirectory(prefix="paperboy-bench-") as folder:
+        url = f"sqlite+aiosqlite:///{folder}/bench.sqlite3"
+        papers, seconds, upgrade_seconds = asyncio.run(end_to_end(files, url))
+    print(f"migrations: {upgrade_seconds:.3f}s (not counted)", flush=True)
+    print(f"end to end: {papers} papers in {seconds:.3f}s", flush=True)
+    result = {
+        "bench": "ingest",
+        "files": len(files),
+        "papers": papers,
+        "seconds": round(seconds, 3),
+        "papers_per_s": round(papers / seconds, 1),
+        "parse_only_papers_per_s": round(parsed / parse_seconds, 1),
+        "target_papers_per_s": 5000,
+        "cores": os.cpu_count(),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""The `paperboy` command line: one table of subcommands, settings built once in `main`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.ingest import IngestReport, Progress, ingest, ingest_samples
+from storage.db import create_engine, current_revision, session_factory, upgrade
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A subcommand: its help, how to add its arguments, and what it runs (→ exit code)."""
+
+    help: str
+    configure: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, Settings], int]
+
+
+class ProgressBar:
+    """A one-line `\\r` progress bar on a terminal; silent otherwise."""
+
+    def __init__(self, stream: TextIO, *, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.enabled = stream.isatty()
+
+    def __call__(self, done: int, total: int, item: str) -> None:
+        """Redraw the bar after `done` of `total` items."""
+        if not self.enabled:
+            return
+        filled = self.width * done // max(total, 1)
+        bar = "#" * filled + "-" * (self.width - filled)
+        name = item if len(item) <= 40 else "…" + item[-39:]
+        self.stream.write(f"\r[{bar}] {done}/{total} {name:<40}")
+        if done == total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def format_report(report: IngestReport) -> str:
+    """The human summary of an ingest run, errors as `file:line: message`."""
+    lines = [
+        f"{report.files} files: {report.digests} digests stored "
+        f"({report.new} new, {report.revised} revised), {report.unchanged} unchanged, "
+        f"{report.failed} failed",
+        f"{report.papers} papers ({report.new_papers} new)",
+    ]
+    if report.errors:
+        lines.append(f"{len(report.errors)} errors:")
+        lines.extend(f"  {e.file}:{e.line}: {e.message}" for e in report.errors)
+    return "\n".join(lines)
+
+
+async def _ingest(url: str, items: Sequence[str], progress: Progress | None) -> IngestReport:
+    """Upgrade the database, then ingest `items` into it."""
+    await upgrade(url)
+    engine = create_engine(url)
+    try:
+        return await ingest(items, sessions=session_factory(engine), progress=progress)
+    finally:
+        await engine.dispose()
+
+
+def _print_report(report: IngestReport, *, as_json: bool) -> int:
+    """Print the summary (or the JSON object last) and return the exit code."""
+    if as_json:
+        print(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        print(format_report(report))
+    return 1 if report.failed else 0
+
+
+def _configure_ingest(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `paperboy ingest`."""
+    parser.add_argument("sources", nargs="+", metavar="PATH_OR_URL", help="file, folder or URL")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary as last line")
+
+
+def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    """`paperboy ingest PATH_OR_URL… [--json]`."""
+    report = asyncio.run(_ingest(settings.database_url, args.sources, ProgressBar(sys.stderr)))
+    return _print_report(report, as_json=args.json)
+
+
+def _configure_db(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `paperboy db ACTION`."""
+    actions = parser.add_subparsers(dest="db_action", required=True, metavar="ACTION")
+    actions.add_parser("upgrade", help="upgrade the database to the newest schema")
+
+
+async def _upgrade(url: str) -> str | None:
+    """Upgrade and return the revision the database is now at."""
+    await upgrade(url)
+    return await current_revision(url)
+
+
+def run_db(args: argparse.Namespace, settings: Settings) -> int:
+    """`paperboy db upgrade`: print the revision reached."""
+    revision = asyncio.run(_upgrade(settings.database_url))
+    print(f"database at revision {revision}")
+    return 0
+
+
+async def _ingest_samples(url: str, progress: Progress | None) -> IngestReport:
+    """Upgrade the database, then ingest the bundled samples."""
+    await upgrade(url)
+    engine = create_engine(url)
+    try:
+        return await ingest_samples(sessions=session_factory(engine), progress=progress)
+    finally:
+        await engine.dispose()
+
+
+def run_bot(args: argparse.Namespace, settings: Settings) -> int:
+    """`paperboy run`: for now, load the bundled samples into the archive and report them."""
+    report = asyncio.run(_ingest_samples(settings.database_url, ProgressBar(sys.stderr)))
+    return _print_report(report, as_json=False)
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    """A subcommand without arguments."""
+
+
+def run_console(args: argparse.Namespace, settings: Settings) -> int:
+    """`paperboy console`: imported late, as it loads the whole bot and the emulator."""
+    from bot.console import run_console as console
+
+    return console(args, settings)
+
+
+COMMANDS: dict[str, Command] = {
+    "ingest": Command("ingest digests from files, folders or URLs", _configure_ingest, run_ingest),
+    "db": Command("database maintenance (upgrade)", _configure_db, run_db),
+    "run": Command("upgrade the database and run the bot", _no_arguments, run_bot),
+    "console": Command("chat with the bot offline in the terminal", _no_arguments, run_console),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand of `COMMANDS`."""
+    parser = argparse.ArgumentParser(prog="paperboy", description=__doc__)
+    parser.add_argument("--db", metavar="URL", help="database URL (overrides DATABASE_URL)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, command in COMMANDS.items():
+        command.configure(commands.add_parser(name, help=command.help))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `paperboy` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings(**({"database_url": args.db} if args.db else {}))
+    except SettingsError as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[args.command].run(args, settings)
+    except (SQLAlchemyError, OSError) as exc:
+        # Never echo the exception text: it may contain the database URL and its password.
+        print(f"paperboy: database error: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

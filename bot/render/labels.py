@@ -1,0 +1,64 @@
+"""The few fixed words the renderer needs, in Korean and English (i18n holds the rest)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Lang = Literal["ko", "en"]
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """Label strings (plain text; the renderer escapes them) for one language."""
+
+    digest_title: str
+    late: str
+    update: str
+    more_authors: str  # str.format template with {count}
+    others: str
+    no_summary: str
+    abstract: str
+    links: str
+    hf_page: str
+    featured: str
+    followed: str
+
+    @classmethod
+    def ko(cls) -> Labels:
+        """Korean labels."""
+        return cls(
+            digest_title="Daily Papers",
+            late="⏰ 지연 발송",
+            update="🔄 업데이트",
+            more_authors="외 {count}명",
+            others="외 다수",
+            no_summary="요약이 아직 없습니다.",
+            abstract="초록",
+            links="링크",
+            hf_page="HF 페이지",
+            featured="소개된 날",
+            followed="팔로우한 저자",
+        )
+
+    @classmethod
+    def en(cls) -> Labels:
+        """English labels."""
+        return cls(
+            digest_title="Daily Papers",
+            late="⏰ late",
+            update="🔄 update",
+            more_authors="and {count} more",
+            others="and others",
+            no_summary="No summary yet.",
+            abstract="Abstract",
+            links="Links",
+            hf_page="HF page",
+            featured="Featured on",
+            followed="followed author",
+        )
+
+    @classmethod
+    def for_lang(cls, lang: str) -> Labels:
+        """Labels for `lang` (English for "en", Korean otherwise)."""
+        return cls.en() if lang == "en" else cls.ko()

@@ -1,0 +1,269 @@
+"""Digest, paper, result-line and inline-article messages in Telegram HTML (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from bot.digest.models import Paper, SummarySection
+from bot.render.labels import Labels, Lang
+from bot.render.markup import MESSAGE_LIMIT, escape, split_html, utf16_len, visible_length
+
+ABSTRACT_PREVIEW = 300  # characters of an abstract shown when a paper has no summary
+FULL_AUTHORS = 30  # /paper lists every author up to this many
+LINE_TITLE = 150  # a result line's title is clipped here to stay one line on a phone
+INLINE_TITLE = 256
+INLINE_DESCRIPTION = 200
+_SEPARATOR = "\n\n"
+
+
+class InlineArticle(NamedTuple):
+    """An inline-mode result: plain title, plain description, and the message it sends."""
+
+    title: str
+    description: str
+    text: str
+
+
+def one_line(text: str) -> str:
+    """Collapse every run of whitespace (newlines included) into one space."""
+    return " ".join(text.split())
+
+
+def _prefix_within(text: str, limit: int) -> str:
+    """The longest prefix of `text` that is at most `limit` UTF-16 units long."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit:
+            return text[:index]
+    return text
+
+
+def clip(text: str, limit: int) -> str:
+    """Plain `text` cut to at most `limit` UTF-16 units, at a word if one is near, with "…"."""
+    if utf16_len(text) <= limit:
+        return text
+    head = _prefix_within(text, limit - 1)
+    space = head.rfind(" ")
+    if space >= len(head) * 0.7:
+        head = head[:space]
+    return head.rstrip() + "…"
+
+
+def _unique_names(authors: Iterable[str]) -> list[str]:
+    """Author names with whitespace tidied, empties and exact repeats dropped, order kept."""
+    names = (one_line(name) for name in authors)
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def shorten_authors(authors: Sequence[str], *, truncated: bool, lang: Lang, keep: int = 3) -> str:
+    """ "A, B, C 외 12명" / "A, B, C and 12 more" (plain text; the caller escapes it)."""
+    labels = Labels.for_lang(lang)
+    names = _unique_names(authors)
+    shown = ", ".join(names[:keep])
+    if truncated:  # the source cut the list with "+" and never said how many were left out
+        rest = labels.others
+    elif len(names) > keep:
+        rest = labels.more_authors.format(count=len(names) - keep)
+    else:
+        return shown
+    return f"{shown} {rest}" if shown else rest
+
+
+def pack_blocks(blocks: Iterable[str], *, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Join HTML blocks into as few messages as fit; a block too long alone is split inside."""
+    messages: list[str] = []
+    current: list[str] = []
+    used = 0
+    gap = utf16_len(_SEPARATOR)
+    for block in blocks:
+        width = visible_length(block)
+        if current and used + gap + width <= limit:
+            current.append(block)
+            used += gap + width
+            continue
+        if current:
+            messages.append(_SEPARATOR.join(current))
+        pieces = split_html(block, limit) if width > limit else [block]
+        messages.extend(pieces[:-1])
+        current, used = [pieces[-1]], visible_length(pieces[-1])
+    if current:
+        messages.append(_SEPARATOR.join(current))
+    return messages
+
+
+def _abs_url(paper: Paper) -> str:
+    """The paper's arXiv abstract page."""
+    return f"https://arxiv.org/abs/{paper.arxiv_id}"
+
+
+def _link(url: str, text: str) -> str:
+    """An escaped link."""
+    return f'<a href="{escape(url)}">{escape(text)}</a>'
+
+
+def _title_link(paper: Paper, *, limit: int | None = None) -> str:
+    """The title, on one line, linked to arXiv."""
+    title = one_line(paper.title) or paper.arxiv_id
+    return _link(_abs_url(paper), clip(title, limit) if limit else title)
+
+
+def _votes(votes: int | None) -> str:
+    """ "👍 48", or "👍 ?" when the count is unknown."""
+    return f"👍 {'?' if votes is None else votes}"
+
+
+def _fold(name: str) -> str:
+    """An author name in the form followed names are compared in."""
+    return one_line(name).casefold()
+
+
+def _follows(paper: Paper, followed: frozenset[str]) -> bool:
+    """Whether any author of the paper is followed (names compared case- and space-blind)."""
+    return bool(followed) and any(_fold(name) in followed for name in paper.authors)
+
+
+def _section_lines(section: SummarySection) -> list[str]:
+    """A summary section: its title in bold, then its bullets."""
+    lines = [f"<b>{escape(one_line(section.title))}</b>"] if section.title else []
+    lines.extend(f"• {escape(bullet.strip())}" for bullet in section.bullets if bullet.strip())
+    return lines
+
+
+def _preview_lines(paper: Paper) -> list[str]:
+    """The summary's first section, else the start of the abstract, else nothing."""
+    if paper.summary:
+        return _section_lines(paper.summary[0])
+    if paper.abstract and paper.abstract.strip():
+        return [escape(clip(one_line(paper.abstract), ABSTRACT_PREVIEW))]
+    return []
+
+
+def _meta_line(paper: Paper, lang: Lang, *, keep: int) -> str:
+    """Votes and shortened authors."""
+    authors = shorten_authors(
+        paper.authors, truncated=paper.authors_truncated, lang=lang, keep=keep
+    )
+    return " · ".join([_votes(paper.votes), *([escape(authors)] if authors else [])])
+
+
+def _digest_header(
+    date: dt.date, labels: Labels, header: str | None, *, late: bool, update: bool
+) -> str:
+    """The digest's title line with its late/update markers, then the caller's extra line."""
+    line = f"📰 <b>{escape(labels.digest_title)} · {date.isoformat()}</b>"
+    markers = [label for flag, label in ((late, labels.late), (update, labels.update)) if flag]
+    if markers:
+        line += " · " + " · ".join(f"<i>{escape(marker)}</i>" for marker in markers)
+    return f"{line}\n{header}" if header else line
+
+
+def _digest_block(paper: Paper, rank: int, lang: Lang, *, followed: bool) -> str:
+    """One paper of a digest: rank, star, linked title, votes, authors and a preview."""
+    star = "★ " if followed else ""
+    lines = [f"<b>{rank}.</b> {star}<b>{_title_link(paper)}</b>", _meta_line(paper, lang, keep=3)]
+    return "\n".join([*lines, *_preview_lines(paper)])
+
+
+def render_digest(
+    papers: Sequence[Paper],
+    *,
+    date: dt.date,
+    lang: Lang,
+    header: str | None = None,
+    start: int = 1,
+    followed_authors: frozenset[str] = frozenset(),
+    late: bool = False,
+    update: bool = False,
+) -> list[str]:
+    """A digest as messages within Telegram's limit, split between papers where possible.
+
+    `header` is an optional extra line of trusted HTML (e.g. a translated template) shown under
+    the title in the first message; `start` is the rank of the first paper.
+    """
+    labels = Labels.for_lang(lang)
+    followed = frozenset(_fold(name) for name in followed_authors)
+    blocks = [_digest_header(date, labels, header, late=late, update=update)]
+    blocks.extend(
+        _digest_block(paper, rank, lang, followed=_follows(paper, followed))
+        for rank, paper in enumerate(papers, start)
+    )
+    return pack_blocks(blocks)
+
+
+def _links_line(paper: Paper, labels: Labels) -> str:
+    """Links to the arXiv page, the PDF and the Hugging Face page."""
+    paper_id = paper.arxiv_id
+    links = [
+        _link(_abs_url(paper), "arXiv"),
+        _link(f"https://arxiv.org/pdf/{paper_id}", "PDF"),
+        _link(f"https://huggingface.co/papers/{paper_id}", labels.hf_page),
+    ]
+    return "🔗 " + " · ".join(links)
+
+
+def _days_line(days: Sequence[tuple[dt.date, int | None]], labels: Labels) -> str:
+    """The days the paper was featured, each with its votes that day."""
+    shown = ", ".join(f"{day.isoformat()} ({_votes(votes)})" for day, votes in days)
+    return f"📅 {escape(labels.featured)}: {shown}"
+
+
+def _summary_blocks(paper: Paper, labels: Labels) -> list[str]:
+    """Every summary section, else the whole abstract, else a note that there is none."""
+    sections = ["\n".join(_section_lines(section)) for section in paper.summary]
+    sections = [section for section in sections if section]
+    if sections:
+        return sections
+    if paper.abstract and paper.abstract.strip():
+        return [f"<b>{escape(labels.abstract)}</b>\n{escape(paper.abstract.strip())}"]
+    return [f"<i>{escape(labels.no_summary)}</i>"]
+
+
+def render_paper(
+    paper: Paper, *, days: Sequence[tuple[dt.date, int | None]], lang: Lang
+) -> list[str]:
+    """Everything about one paper for /paper, as messages within Telegram's limit."""
+    labels = Labels.for_lang(lang)
+    head = [
+        f"<b>{_title_link(paper)}</b>",
+        f"{_votes(paper.votes)} · <code>{escape(paper.arxiv_id)}</code>",
+    ]
+    authors = shorten_authors(
+        paper.authors, truncated=paper.authors_truncated, lang=lang, keep=FULL_AUTHORS
+    )
+    if authors:
+        head.append(f"👤 {escape(authors)}")
+    tail = [_links_line(paper, labels), *([_days_line(days, labels)] if days else [])]
+    return pack_blocks(["\n".join(head), *_summary_blocks(paper, labels), "\n".join(tail)])
+
+
+def render_paper_line(paper: Paper, *, rank: int | None, lang: Lang) -> str:
+    """One compact line for a result list: rank, linked title, votes and a few authors."""
+    prefix = f"{rank}. " if rank is not None else "• "
+    authors = shorten_authors(paper.authors, truncated=paper.authors_truncated, lang=lang, keep=2)
+    parts = [prefix + _title_link(paper, limit=LINE_TITLE), _votes(paper.votes)]
+    if authors:
+        parts.append(escape(clip(authors, LINE_TITLE)))
+    return " · ".join(parts)
+
+
+def _inline_description(paper: Paper, lang: Lang) -> str:
+    """Votes, authors and the start of the summary, as plain text for the result list."""
+    authors = shorten_authors(paper.authors, truncated=paper.authors_truncated, lang=lang, keep=2)
+    first = " ".join(bullet for section in paper.summary[:1] for bullet in section.bullets)
+    preview = one_line(first or paper.abstract or "")
+    lines = [" · ".join([_votes(paper.votes), *([authors] if authors else [])])]
+    return clip("\n".join([*lines, *([preview] if preview else [])]), INLINE_DESCRIPTION)
+
+
+def render_inline_article(paper: Paper, *, lang: Lang) -> InlineArticle:
+    """The inline-mode result for a paper: title, description and one message's HTML."""
+    labels = Labels.for_lang(lang)
+    lines = [f"<b>{_title_link(paper)}</b>", _meta_line(paper, lang, keep=3)]
+    body = "\n".join([*lines, *_preview_lines(paper), "", _links_line(paper, labels)])
+    pieces = split_html(body, MESSAGE_LIMIT - 2)
+    text = pieces[0] + ("\n…" if len(pieces) > 1 else "")
+    title = clip(one_line(paper.title) or paper.arxiv_id, INLINE_TITLE)
+    return InlineArticle(title, _inline_description(paper, lang), text)

@@ -1,0 +1,1 @@
+"""All SQL lives here: models, engine and sessions, repositories and Alembic migrations."""

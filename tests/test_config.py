@@ -1,0 +1,94 @@
+"""Settings: defaults, parsing of list values, and one-line errors naming the setting."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.config import DEFAULT_DATABASE_URL, SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
+    """Isolate every test from the developer's environment and .env file."""
+    for name in (
+        "TELEGRAM_BOT_TOKEN",
+        "DATABASE_URL",
+        "DIGEST_SOURCES",
+        "ADMIN_IDS",
+        "DEFAULT_TIMEZONE",
+        "DEFAULT_DELIVERY_TIME",
+        "DEFAULT_LANGUAGE",
+        "LOG_LEVEL",
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+        "WEBHOOK_PORT",
+        "TELEGRAM_API_BASE_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # type: ignore[arg-type]
+
+
+def test_defaults_match_the_design() -> None:
+    """With nothing set, the documented defaults apply."""
+    settings = load_settings()
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.default_timezone == "Asia/Seoul"
+    assert settings.default_delivery_time == dt.time(9, 0)
+    assert settings.default_language == "ko"
+    assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
+    assert settings.telegram_bot_token is None
+
+
+def test_comma_separated_lists_are_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ADMIN_IDS and DIGEST_SOURCES accept comma-separated values."""
+    monkeypatch.setenv("ADMIN_IDS", "1, 22,333")
+    monkeypatch.setenv("DIGEST_SOURCES", "/data/digests, https://x.test/{date:%Y}.md")
+    settings = load_settings()
+    assert settings.admin_ids == frozenset({1, 22, 333})
+    assert settings.digest_sources == ("/data/digests", "https://x.test/{date:%Y}.md")
+
+
+def test_dotenv_file_is_read(tmp_path: object) -> None:
+    """Values in ./.env are used when the environment does not set them."""
+    from pathlib import Path
+
+    Path(str(tmp_path), ".env").write_text("DEFAULT_LANGUAGE=en\nLOG_LEVEL=debug\n")
+    settings = load_settings()
+    assert settings.default_language == "en"
+    assert settings.log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEFAULT_TIMEZONE", "Mars/Olympus"),
+        ("DEFAULT_DELIVERY_TIME", "25:99"),
+        ("DEFAULT_LANGUAGE", "fr"),
+        ("ADMIN_IDS", "1,abc"),
+        ("WEBHOOK_PORT", "70000"),
+        ("DATABASE_URL", "mysql://localhost/x"),
+        ("TELEGRAM_API_BASE_URL", "ftp://example"),
+        ("LOG_LEVEL", "LOUD"),
+    ],
+)
+def test_invalid_value_fails_with_one_line_naming_it(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """Each invalid setting raises SettingsError whose single line names the setting."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"invalid setting {name}:")
+
+
+def test_token_is_secret_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot token never shows in the settings' repr."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:SECRET-token")
+    settings = load_settings()
+    assert "SECRET" not in repr(settings)
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token.get_secret_value() == "123456:SECRET-token"
