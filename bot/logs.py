@@ -1,0 +1,55 @@
+"""Logging set-up: one place, and no record ever shows a bot token."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+# Telegram tokens look like `123456:AA…`; in URLs they follow `/bot`.
+TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}|bot\d+:[A-Za-z0-9_-]+")
+REDACTED = "[REDACTED]"
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# httpx logs every request (long polls too) at INFO: noise unless debugging; redacted either way.
+QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
+
+
+class RedactTokens(logging.Filter):
+    """Replace the bot token (and anything token-shaped) in a record's message and arguments."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(secret for secret in secrets if secret)
+
+    def redact(self, text: str) -> str:
+        """`text` with every known secret and token-shaped string replaced."""
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return TOKEN_PATTERN.sub(REDACTED, text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Render the message once, redact it, and drop the arguments (never the record)."""
+        message = self.redact(record.getMessage())
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        record.msg, record.args = message, None
+        return True
+
+
+def setup_logging(level: str = "INFO", *, secrets: Iterable[str] = ()) -> RedactTokens:
+    """Configure the root logger once: a stream handler whose filter redacts tokens."""
+    redactor = RedactTokens(secrets)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(redactor)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if any(isinstance(f, RedactTokens) for f in h.filters)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    quiet = level if logging.getLevelName(level) < logging.INFO else "WARNING"
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(quiet)
+    return redactor

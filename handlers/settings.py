@@ -1,0 +1,442 @@
+"""/settings: an inline-keyboard menu (edited in place) and `/settings <name> <value>` arguments.
+
+Buttons pick common values and remove list entries; typed values (any time, any IANA zone,
+keywords, author names) are arguments: `/settings time 07:30`, `/settings include 강화학습`.
+Arguments work the same in private chats, groups and channels, with no conversation state.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.i18n import Key, Lang, translate
+from bot.services import Services, get_services
+from handlers.common import (
+    COMMAND_UPDATES,
+    arguments,
+    chat_language,
+    ensure_chat,
+    is_chat_admin,
+    remember_language,
+    shorten,
+)
+from handlers.errors import UserError, plain_text
+from storage import chats
+
+TIMES = ("06:00", "07:00", "08:00", "09:00", "10:00", "12:00", "18:00", "21:00")
+ZONES = (
+    "Asia/Seoul",
+    "Asia/Tokyo",
+    "Asia/Shanghai",
+    "Asia/Singapore",
+    "Asia/Kolkata",
+    "Europe/London",
+    "Europe/Berlin",
+    "Europe/Paris",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "UTC",
+)
+TOP_CHOICES = (3, 5, 10, 15, 20, 30)
+VOTE_CHOICES = (0, 5, 10, 20, 50, 100)
+MAX_TOP = 50
+MAX_VOTES = 10_000
+MAX_ITEM = 60  # characters of one keyword or author name
+MAX_ITEMS = 20  # entries per list
+LISTS = {"i": "include_keywords", "x": "exclude_keywords", "a": "followed_authors"}
+LIST_NAMES = {
+    "include_keywords": "include",
+    "exclude_keywords": "exclude",
+    "followed_authors": "authors",
+}
+_TIME = re.compile(r"(?P<hour>\d{1,2})(?::?(?P<minute>\d{2}))?")
+# Callback data: `st:<view>` opens a view, `st:<view>:<value>` sets a value,
+# `st:rm:<list>:<index>:<hash>` removes an entry (the hash catches a list changed meanwhile).
+_CALLBACK = re.compile(
+    r"st:(?:(?P<view>[mtznvlkad])(?::(?P<value>[0-9a-z]{1,6}))?"
+    r"|rm:(?P<list>[ixa]):(?P<index>\d{1,2}):(?P<hash>[0-9a-f]{6}))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """Columns to update and the confirmation to show (an i18n key and its parameters)."""
+
+    columns: dict[str, Any]
+    key: str
+    params: dict[str, object]
+
+
+# --- Parsing values (shared by buttons and arguments) ---
+
+
+def parse_time(text: str) -> str | None:
+    """`7`, `7:30`, `07:30` or `0730` as `HH:MM`; None when it is not a time of day."""
+    match = _TIME.fullmatch(text.strip())
+    if match is None:
+        return None
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    return f"{hour:02d}:{minute:02d}" if hour < 24 and minute < 60 else None
+
+
+@functools.cache
+def _zones_by_folded_name() -> dict[str, str]:
+    """Every IANA zone name, keyed case-insensitively."""
+    return {name.casefold(): name for name in zoneinfo.available_timezones()}
+
+
+def parse_zone(text: str) -> str | None:
+    """The canonical IANA name for `text` (any case), or None."""
+    return _zones_by_folded_name().get(text.strip().casefold())
+
+
+def parse_number(text: str, *, low: int, high: int) -> int | None:
+    """A whole number within [low, high], or None."""
+    text = text.strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 6:
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
+def parse_items(text: str) -> list[str] | None:
+    """Comma-separated keywords or names, trimmed; None when any is empty or too long."""
+    items = [" ".join(part.split()) for part in text.split(",")]
+    if not items or any(not item or len(item) > MAX_ITEM for item in items):
+        return None
+    return items
+
+
+def item_hash(item: str) -> str:
+    """Six hex digits identifying a list entry in callback data."""
+    return hashlib.sha1(item.encode()).hexdigest()[:6]
+
+
+# --- Changes ---
+
+
+def language_change(value: str) -> Change | None:
+    """Set the chat's language (`auto` clears it)."""
+    if value not in ("ko", "en", "auto"):
+        return None
+    language = None if value == "auto" else value
+    return Change(
+        {"language": language}, "settings.done_lang", {"language": Key(f"settings.lang_{value}")}
+    )
+
+
+def add_items(chat: chats.Chat, column: str, text: str) -> Change:
+    """Add keywords or authors to a list (raises UserError when invalid, duplicate or full)."""
+    items = parse_items(text)
+    if items is None:
+        raise UserError("settings.bad_item", max=MAX_ITEM)
+    current: list[str] = list(getattr(chat, column) or [])
+    known = {entry.casefold() for entry in current}
+    new = [item for item in dict.fromkeys(items) if item.casefold() not in known]
+    list_key = f"settings.list_{LIST_NAMES[column]}"
+    if not new:
+        raise UserError("settings.already_listed", list=Key(list_key), items=", ".join(items))
+    if len(current) + len(new) > MAX_ITEMS:
+        raise UserError("settings.list_full", list=Key(list_key), max=MAX_ITEMS)
+    return Change(
+        {column: current + new},
+        "settings.done_added",
+        {"list": Key(list_key), "items": ", ".join(new)},
+    )
+
+
+def typed_change(chat: chats.Chat, name: str, value: str) -> Change:
+    """The change for `/settings <name> <value>` (raises UserError with a helpful message)."""
+    name = name.casefold()
+    if name in ("time", "시간"):
+        time = parse_time(value)
+        if time is None:
+            raise UserError("settings.bad_time", text=shorten(value))
+        return Change({"delivery_time": time}, "settings.done_time", {"time": time})
+    if name in ("tz", "timezone", "zone", "시간대"):
+        zone = parse_zone(value)
+        if zone is None:
+            raise UserError("settings.bad_zone", text=shorten(value))
+        return Change({"timezone": zone}, "settings.done_zone", {"timezone": zone})
+    if name in ("top", "topn", "top_n"):
+        top = parse_number(value, low=1, high=MAX_TOP)
+        if top is None:
+            raise UserError("settings.bad_top", max=MAX_TOP)
+        return Change({"top_n": top}, "settings.done_top", {"top_n": top})
+    if name in ("votes", "min_votes", "minvotes"):
+        votes = parse_number(value, low=0, high=MAX_VOTES)
+        if votes is None:
+            raise UserError("settings.bad_votes", max=MAX_VOTES)
+        return Change({"min_votes": votes}, "settings.done_votes", {"min_votes": votes})
+    if name in ("lang", "language", "언어"):
+        change = language_change(value.strip().casefold())
+        if change is None:
+            raise UserError("settings.bad_lang")
+        return change
+    column = {"include": "include_keywords", "exclude": "exclude_keywords"}.get(name)
+    if column is None and name in ("author", "authors", "follow", "저자"):
+        column = "followed_authors"
+    if column is None:
+        raise UserError("settings.unknown_setting", text=shorten(name))
+    return add_items(chat, column, value)
+
+
+EXAMPLES = {"time": "time 07:30", "tz": "tz Asia/Seoul", "top": "top 5", "votes": "votes 10"}
+
+
+# --- Rendering the menu ---
+
+
+def _language_label(lang: Lang, language: str | None) -> str:
+    """The chat's language setting as words."""
+    return translate(lang, f"settings.lang_{language or 'auto'}")
+
+
+def describe_settings(chat: chats.Chat, lang: Lang) -> str:
+    """The chat's settings as lines (shared with /status)."""
+    none = translate(lang, "settings.none")
+    return translate(
+        lang,
+        "settings.details",
+        time=chat.delivery_time,
+        timezone=chat.timezone,
+        top_n=chat.top_n,
+        min_votes=chat.min_votes,
+        language=_language_label(lang, chat.language),
+        include=", ".join(chat.include_keywords or ()) or none,
+        exclude=", ".join(chat.exclude_keywords or ()) or none,
+        authors=", ".join(chat.followed_authors or ()) or none,
+    )
+
+
+def menu_text(chat: chats.Chat, lang: Lang, *, note: str = "", prompt: str = "") -> str:
+    """The settings message: title, an optional confirmation, the settings, a view's prompt."""
+    title = translate(
+        lang, "settings.title", chat=chat.title or translate(lang, "settings.this_chat")
+    )
+    state = translate(lang, "settings.subscribed" if chat.subscribed else "settings.not_subscribed")
+    parts = [title, note, describe_settings(chat, lang), state, prompt]
+    return "\n\n".join(part for part in parts if part)
+
+
+def _button(text: str, data: str) -> InlineKeyboardButton:
+    """One callback button."""
+    return InlineKeyboardButton(text, callback_data=data)
+
+
+def _rows(buttons: Sequence[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    """Buttons laid out `width` to a row."""
+    return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def _main_keyboard(lang: Lang) -> list[list[InlineKeyboardButton]]:
+    """The top-level menu buttons."""
+    label = functools.partial(translate, lang)
+    return [
+        [_button(label("settings.btn_time"), "st:t"), _button(label("settings.btn_zone"), "st:z")],
+        [_button(label("settings.btn_top"), "st:n"), _button(label("settings.btn_votes"), "st:v")],
+        [
+            _button(label("settings.btn_lang"), "st:l"),
+            _button(label("settings.btn_keywords"), "st:k"),
+        ],
+        [
+            _button(label("settings.btn_authors"), "st:a"),
+            _button(label("settings.btn_done"), "st:d"),
+        ],
+    ]
+
+
+def _list_buttons(chat: chats.Chat, code: str, mark: str) -> list[InlineKeyboardButton]:
+    """A ✕ button per entry of one list."""
+    entries: list[str] = getattr(chat, LISTS[code]) or []
+    return [
+        _button(f"✕ {mark}{shorten(entry, 30)}", f"st:rm:{code}:{index}:{item_hash(entry)}")
+        for index, entry in enumerate(entries)
+    ]
+
+
+def _view_keyboard(chat: chats.Chat, view: str, lang: Lang) -> list[list[InlineKeyboardButton]]:
+    """The buttons of a sub-menu, with ◀ Back."""
+    if view == "t":
+        rows = _rows([_button(t, f"st:t:{t.replace(':', '')}") for t in TIMES], 4)
+    elif view == "z":
+        rows = _rows([_button(z, f"st:z:{i}") for i, z in enumerate(ZONES)], 2)
+    elif view == "n":
+        rows = _rows([_button(str(n), f"st:n:{n}") for n in TOP_CHOICES], 6)
+    elif view == "v":
+        rows = _rows([_button(str(v), f"st:v:{v}") for v in VOTE_CHOICES], 6)
+    elif view == "l":
+        auto = translate(lang, "settings.btn_auto")
+        rows = [
+            [
+                _button("한국어", "st:l:ko"),
+                _button("English", "st:l:en"),
+                _button(auto, "st:l:auto"),
+            ]
+        ]
+    elif view == "k":
+        rows = _rows(_list_buttons(chat, "i", "+") + _list_buttons(chat, "x", "−"), 2)
+    else:
+        rows = _rows(_list_buttons(chat, "a", ""), 2)
+    return [*rows, [_button(translate(lang, "settings.btn_back"), "st:m")]]
+
+
+PROMPTS = {
+    "t": "settings.ask_time",
+    "z": "settings.ask_zone",
+    "n": "settings.ask_top",
+    "v": "settings.ask_votes",
+    "l": "settings.ask_lang",
+    "k": "settings.ask_keywords",
+    "a": "settings.ask_authors",
+}
+
+
+def render_view(
+    chat: chats.Chat, view: str, lang: Lang, *, note: str = ""
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The message text and keyboard of a view (`m` main menu, `d` closed, others sub-menus)."""
+    if view == "d":
+        return menu_text(chat, lang, note=note or translate(lang, "settings.saved")), None
+    if view == "m":
+        return menu_text(chat, lang, note=note), InlineKeyboardMarkup(_main_keyboard(lang))
+    prompt = translate(lang, PROMPTS[view], max=MAX_TOP)
+    keyboard = InlineKeyboardMarkup(_view_keyboard(chat, view, lang))
+    return menu_text(chat, lang, note=note, prompt=prompt), keyboard
+
+
+# --- Buttons ---
+
+
+def button_change(chat: chats.Chat, data: str) -> tuple[str, Change | None] | None:
+    """(view to show next, change) for callback `data`; None when forged or stale."""
+    match = _CALLBACK.fullmatch(data)
+    if match is None:
+        return None
+    if match["list"] is not None:
+        return _removal(chat, match["list"], int(match["index"]), match["hash"])
+    view, value = match["view"], match["value"]
+    if value is None:
+        return view, None
+    change = _value_change(view, value)
+    return ("m", change) if change is not None else None
+
+
+def _value_change(view: str, value: str) -> Change | None:
+    """The change a value button makes; None when the value is not one the menu offers."""
+    if view == "t" and len(value) == 4 and f"{value[:2]}:{value[2:]}" in TIMES:
+        time = f"{value[:2]}:{value[2:]}"
+        return Change({"delivery_time": time}, "settings.done_time", {"time": time})
+    if view == "z" and value.isdigit() and int(value) < len(ZONES):
+        zone = ZONES[int(value)]
+        return Change({"timezone": zone}, "settings.done_zone", {"timezone": zone})
+    if view == "n" and value.isdigit() and int(value) in TOP_CHOICES:
+        return Change({"top_n": int(value)}, "settings.done_top", {"top_n": int(value)})
+    if view == "v" and value.isdigit() and int(value) in VOTE_CHOICES:
+        return Change({"min_votes": int(value)}, "settings.done_votes", {"min_votes": int(value)})
+    if view == "l":
+        return language_change(value)
+    return None
+
+
+def _removal(chat: chats.Chat, code: str, index: int, digest: str) -> tuple[str, Change] | None:
+    """Remove entry `index` of a list if it is still the entry the button showed."""
+    column = LISTS[code]
+    entries: list[str] = list(getattr(chat, column) or [])
+    if index >= len(entries) or item_hash(entries[index]) != digest:
+        return None
+    removed = entries.pop(index)
+    list_key = Key(f"settings.list_{LIST_NAMES[column]}")
+    view = "a" if code == "a" else "k"
+    return view, Change(
+        {column: entries}, "settings.done_removed", {"list": list_key, "item": removed}
+    )
+
+
+async def _apply(
+    services: Services, chat_id: int, change: Change, context: ContextTypes.DEFAULT_TYPE
+) -> chats.Chat:
+    """Store a change (in its own transaction) and refresh the cached language."""
+    async with services.sessions() as session, session.begin():
+        chat = await chats.update_settings(
+            session, chat_id=chat_id, now=services.clock(), **change.columns
+        )
+    if "language" in change.columns:
+        remember_language(context, chat.language)
+    return chat
+
+
+async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A menu button: apply it and edit the menu in place, or answer politely why not."""
+    query = update.callback_query
+    assert query is not None
+    assert update.effective_chat is not None
+    services = get_services(context)
+    async with services.sessions() as session, session.begin():
+        chat = await ensure_chat(session, update, services)
+    step = button_change(chat, query.data or "")
+    if step is None:
+        await query.answer(
+            translate(await chat_language(update, context), "settings.expired"), show_alert=True
+        )
+        return
+    if not await is_chat_admin(update, context):
+        raise UserError("common.admins_only")
+    view, change = step
+    note = ""
+    if change is not None:
+        chat = await _apply(services, chat.chat_id, change, context)
+    lang = await chat_language(update, context)
+    if change is not None:
+        note = translate(lang, change.key, **change.params)
+    await query.answer(plain_text(note) if note else None)
+    text, keyboard = render_view(chat, view, lang, note=note)
+    try:
+        await query.edit_message_text(text, reply_markup=keyboard)
+    except BadRequest as exc:  # the same value pressed twice: the message is already right
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+# --- The command ---
+
+
+async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/settings opens the menu; `/settings <name> <value>` changes one setting."""
+    services = get_services(context)
+    text = arguments(context)
+    if text and not await is_chat_admin(update, context):
+        raise UserError("common.admins_only")
+    async with services.sessions() as session, session.begin():
+        chat = await ensure_chat(session, update, services)
+    note = ""
+    if text:
+        name, _, value = text.partition(" ")
+        if not value.strip():
+            example = EXAMPLES.get(name.casefold(), "include diffusion")
+            raise UserError("settings.missing_value", example=example)
+        change = typed_change(chat, name, value)
+        chat = await _apply(services, chat.chat_id, change, context)
+        lang = await chat_language(update, context)
+        note = translate(lang, change.key, **change.params)
+    lang = await chat_language(update, context)
+    body, keyboard = render_view(chat, "m", lang, note=note)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(body, reply_markup=keyboard)
+
+
+HANDLERS: list[BaseHandler[Any, Any, Any]] = [
+    CommandHandler("settings", settings_command, filters=COMMAND_UPDATES),
+    CallbackQueryHandler(settings_button, pattern=r"^st:"),
+]

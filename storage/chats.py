@@ -1,0 +1,223 @@
+"""Chats: subscription state and per-chat delivery settings (keyword-only, never commits)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.models import Base, UTCDateTime
+
+CHAT_TYPES = frozenset({"private", "group", "supergroup", "channel"})
+SETTINGS_FIELDS = frozenset(
+    {
+        "language",
+        "delivery_time",
+        "timezone",
+        "weekdays",
+        "top_n",
+        "min_votes",
+        "include_keywords",
+        "exclude_keywords",
+        "followed_authors",
+        "title",
+    }
+)
+ALL_WEEKDAYS = "1234567"
+
+
+class Chat(Base):
+    """A chat the bot knows: its subscription and how it wants the digest."""
+
+    __tablename__ = "chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    subscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    inactive_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    delivery_time: Mapped[str] = mapped_column(String(5))
+    timezone: Mapped[str] = mapped_column(String(64))
+    weekdays: Mapped[str] = mapped_column(String(7), default=ALL_WEEKDAYS)
+    top_n: Mapped[int] = mapped_column(Integer, default=10)
+    min_votes: Mapped[int] = mapped_column(Integer, default=0)
+    include_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    exclude_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    followed_authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    migrated_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    """The caller's clock reading, else the real UTC time."""
+    return now if now is not None else dt.datetime.now(dt.UTC)
+
+
+async def get_chat(session: AsyncSession, *, chat_id: int) -> Chat | None:
+    """The chat with this id, or None."""
+    return await session.get(Chat, chat_id)
+
+
+async def upsert_chat(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    type: str,
+    title: str | None,
+    delivery_time: str,
+    timezone: str,
+    now: dt.datetime | None = None,
+) -> Chat:
+    """The chat row, created with the given defaults when new; type and title kept current."""
+    if type not in CHAT_TYPES:
+        raise ValueError(f"unknown chat type {type!r}")
+    stamp = _now(now)
+    chat = await session.get(Chat, chat_id)
+    if chat is None:
+        chat = Chat(
+            chat_id=chat_id,
+            type=type,
+            title=title,
+            subscribed=False,
+            active=True,
+            delivery_time=delivery_time,
+            timezone=timezone,
+            weekdays=ALL_WEEKDAYS,
+            top_n=10,
+            min_votes=0,
+            include_keywords=[],
+            exclude_keywords=[],
+            followed_authors=[],
+            created_at=stamp,
+            updated_at=stamp,
+        )
+        session.add(chat)
+    elif (chat.type, chat.title) != (type, title):
+        chat.type, chat.title, chat.updated_at = type, title, stamp
+    await session.flush()
+    return chat
+
+
+async def subscribe(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    type: str,
+    title: str | None,
+    delivery_time: str,
+    timezone: str,
+    now: dt.datetime | None = None,
+) -> tuple[Chat, bool]:
+    """Subscribe the chat (creating it with the defaults); True when it was not subscribed."""
+    stamp = _now(now)
+    chat = await upsert_chat(
+        session,
+        chat_id=chat_id,
+        type=type,
+        title=title,
+        delivery_time=delivery_time,
+        timezone=timezone,
+        now=stamp,
+    )
+    if chat.subscribed and chat.active:
+        return chat, False
+    chat.subscribed, chat.active, chat.inactive_reason = True, True, None
+    chat.subscribed_at, chat.updated_at = stamp, stamp
+    await session.flush()
+    return chat, True
+
+
+async def unsubscribe(
+    session: AsyncSession, *, chat_id: int, now: dt.datetime | None = None
+) -> bool:
+    """Unsubscribe the chat; True when it was subscribed."""
+    chat = await session.get(Chat, chat_id)
+    if chat is None or not chat.subscribed:
+        return False
+    stamp = _now(now)
+    chat.subscribed, chat.unsubscribed_at, chat.updated_at = False, stamp, stamp
+    await session.flush()
+    return True
+
+
+async def update_settings(
+    session: AsyncSession, *, chat_id: int, now: dt.datetime | None = None, **changes: Any
+) -> Chat:
+    """Change settings columns of an existing chat (unknown names are a bug: ValueError)."""
+    unknown = changes.keys() - SETTINGS_FIELDS
+    if unknown:
+        raise ValueError(f"not a chat setting: {sorted(unknown)}")
+    chat = await session.get(Chat, chat_id)
+    if chat is None:
+        raise LookupError(f"no chat {chat_id}")
+    for name, value in changes.items():
+        # Lists are copied so the JSON column sees a new value (no in-place mutation tracking).
+        setattr(chat, name, list(value) if isinstance(value, list | tuple) else value)
+    chat.updated_at = _now(now)
+    await session.flush()
+    return chat
+
+
+async def subscribed_chats(session: AsyncSession) -> list[Chat]:
+    """Every chat that is subscribed and still reachable, by id."""
+    query = select(Chat).where(Chat.subscribed.is_(True), Chat.active.is_(True))
+    return list((await session.scalars(query.order_by(Chat.chat_id))).all())
+
+
+async def deactivate(
+    session: AsyncSession, *, chat_id: int, reason: str, now: dt.datetime | None = None
+) -> bool:
+    """Mark a chat unreachable (blocked, kicked); True when it was active."""
+    chat = await session.get(Chat, chat_id)
+    if chat is None or not chat.active:
+        return False
+    chat.active, chat.inactive_reason, chat.updated_at = False, reason[:500], _now(now)
+    await session.flush()
+    return True
+
+
+_COPIED = (
+    "language",
+    "subscribed",
+    "subscribed_at",
+    "delivery_time",
+    "timezone",
+    "weekdays",
+    "top_n",
+    "min_votes",
+    "include_keywords",
+    "exclude_keywords",
+    "followed_authors",
+)
+
+
+async def migrate_chat(
+    session: AsyncSession, *, old_id: int, new_id: int, now: dt.datetime | None = None
+) -> Chat | None:
+    """A group became a supergroup: move subscription and settings to `new_id`."""
+    old = await session.get(Chat, old_id)
+    if old is None:
+        return None
+    stamp = _now(now)
+    new = await session.get(Chat, new_id)
+    if new is None:
+        new = Chat(
+            chat_id=new_id, type="supergroup", title=old.title, active=True, created_at=stamp
+        )
+        session.add(new)
+    for name in _COPIED:
+        value = getattr(old, name)
+        setattr(new, name, list(value) if isinstance(value, list) else value)
+    new.active, new.inactive_reason, new.updated_at = True, None, stamp
+    old.migrated_to, old.subscribed, old.active = new_id, False, False
+    old.inactive_reason, old.updated_at = "migrated", stamp
+    await session.flush()
+    return new
