@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from sqlalchemy.exc import SQLAlchemyError
+from telegram import Update
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.ingest import IngestReport, Progress, ingest, ingest_samples
+from bot.ingest import IngestReport, Progress, ingest
 from storage.db import create_engine, current_revision, session_factory, upgrade
 
 
@@ -111,20 +112,18 @@ def run_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-async def _ingest_samples(url: str, progress: Progress | None) -> IngestReport:
-    """Upgrade the database, then ingest the bundled samples."""
-    await upgrade(url)
-    engine = create_engine(url)
-    try:
-        return await ingest_samples(sessions=session_factory(engine), progress=progress)
-    finally:
-        await engine.dispose()
-
-
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    """`paperboy run`: for now, load the bundled samples into the archive and report them."""
-    report = asyncio.run(_ingest_samples(settings.database_url, ProgressBar(sys.stderr)))
-    return _print_report(report, as_json=False)
+    """`paperboy run`: upgrade the database, then long-poll Telegram until interrupted."""
+    if settings.telegram_bot_token is None:
+        print("paperboy: TELEGRAM_BOT_TOKEN is required for `paperboy run`", file=sys.stderr)
+        return 2
+    from bot.app import build_application
+    from bot.logs import setup_logging
+
+    setup_logging(settings.log_level, secrets=[settings.telegram_bot_token.get_secret_value()])
+    asyncio.run(upgrade(settings.database_url))
+    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
 
 
 def _no_arguments(parser: argparse.ArgumentParser) -> None:

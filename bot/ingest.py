@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import as_file, files
@@ -16,13 +17,15 @@ import httpx
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.digest import DigestError, parse_digest
-from storage.papers import StoreResult, store_digest
+from bot.digest import Digest, DigestError, parse_digest
+from storage.papers import StoreCache, StoreResult, store_digests
 
 Progress = Callable[[int, int, str], None]
 SUFFIXES = (".md", ".json")
 MAX_BYTES = 64 * 1024 * 1024  # a digest is kilobytes; refuse anything absurd
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+BATCH_FILES = 64  # files per transaction: few statements per table, small loss on a crash
+BATCH_SECONDS = 0.25  # ...and commit at least this often, so slow sources still land steadily
 _TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")  # Telegram bot-token shape
 _SECRET_PARAM = re.compile(r"token|key|secret|pass|auth|sig|credential", re.IGNORECASE)
 
@@ -53,6 +56,11 @@ class IngestReport:
     papers: int = 0
     new_papers: int = 0
     errors: list[FileIssue] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        """Sources handled so far (stored, unchanged or failed)."""
+        return self.new + self.revised + self.unchanged + self.failed
 
     @property
     def digests(self) -> int:
@@ -174,26 +182,136 @@ async def read_source(item: str, *, client: httpx.AsyncClient | None) -> str:
     return _decode(await asyncio.to_thread(_read_path, item))
 
 
-async def ingest_one(
-    item: str, *, sessions: async_sessionmaker[AsyncSession], client: httpx.AsyncClient | None
-) -> tuple[StoreResult | None, list[FileIssue]]:
-    """Read, parse and store one source in its own transaction."""
+@dataclass(slots=True)
+class _Source:
+    """One source read and parsed, waiting in a batch to be stored."""
+
+    shown: str
+    digest: Digest | None
+    issues: list[FileIssue]
+
+
+async def load_one(item: str, *, client: httpx.AsyncClient | None) -> _Source:
+    """Read and parse one source; a fatal issue (and no digest) when that fails."""
     shown = redact_url(item) if is_url(item) else item
     try:
         digest = parse_digest(await read_source(item, client=client), source=shown)
     except SourceError as exc:
-        return None, [FileIssue(shown, 0, str(exc), fatal=True)]
+        return _Source(shown, None, [FileIssue(shown, 0, str(exc), fatal=True)])
     except DigestError as exc:
-        return None, [FileIssue(shown, exc.line, exc.message, fatal=True)]
+        return _Source(shown, None, [FileIssue(shown, exc.line, exc.message, fatal=True)])
     issues = [FileIssue(shown, issue.line, issue.message) for issue in digest.errors]
+    return _Source(shown, digest, issues)
+
+
+def _database_issue(source: _Source, exc: SQLAlchemyError) -> FileIssue:
+    """The fatal issue of a source whose transaction failed."""
+    # The driver's message can quote SQL parameters; the class name is enough here.
+    return FileIssue(source.shown, 0, f"database error: {type(exc).__name__}", fatal=True)
+
+
+async def _store_batch(
+    batch: list[_Source], *, sessions: async_sessionmaker[AsyncSession], cache: StoreCache
+) -> list[StoreResult | None]:
+    """Store the batch's digests in one transaction; on failure, each alone (None = failed).
+
+    A failing file must not take others down, so a failed batch is rolled back whole and its
+    files are stored again one transaction each: only the culprit fails, as it would alone.
+    """
+    parsed = [source for source in batch if source.digest is not None]
+    pairs = [(source.digest, source.shown) for source in parsed if source.digest is not None]
+    if not pairs:
+        return [None] * len(batch)
+    stored: list[StoreResult | None]
     try:
         async with sessions.begin() as session:
-            result = await store_digest(session, digest=digest, source=shown)
+            stored = list(await store_digests(session, digests=pairs, cache=cache))
     except SQLAlchemyError as exc:
-        # The driver's message can quote SQL parameters; the class name is enough here.
-        message = f"database error: {type(exc).__name__}"
-        return None, [*issues, FileIssue(shown, 0, message, fatal=True)]
-    return result, issues
+        cache.clear()  # author ids made by the rolled-back transaction are gone
+        if len(parsed) == 1:
+            parsed[0].issues.append(_database_issue(parsed[0], exc))
+            return [None]
+        stored = [
+            result
+            for source in parsed
+            for result in await _store_batch([source], sessions=sessions, cache=cache)
+        ]
+    results = iter(stored)
+    return [None if source.digest is None else next(results) for source in batch]
+
+
+async def ingest_one(
+    item: str, *, sessions: async_sessionmaker[AsyncSession], client: httpx.AsyncClient | None
+) -> tuple[StoreResult | None, list[FileIssue]]:
+    """Read, parse and store one source in its own transaction."""
+    source = await load_one(item, client=client)
+    [result] = await _store_batch([source], sessions=sessions, cache=StoreCache())
+    return result, source.issues
+
+
+class _Batcher:
+    """Groups sources into transactions of `BATCH_FILES` files or `BATCH_SECONDS` of work.
+
+    A batch is stored in a background task while the next one is read and parsed, so the
+    database's work (in the driver's thread) overlaps with parsing; batches still commit one
+    after another, in order.
+    """
+
+    def __init__(
+        self,
+        report: IngestReport,
+        sessions: async_sessionmaker[AsyncSession],
+        progress: Progress | None,
+    ) -> None:
+        """Start empty, with a run-wide author cache."""
+        self.report = report
+        self.sessions = sessions
+        self.progress = progress
+        self.cache = StoreCache()
+        self.pending: list[tuple[str, _Source]] = []
+        self.started = time.monotonic()
+        self.storing: asyncio.Task[None] | None = None
+
+    def add(self, item: str, source: _Source) -> bool:
+        """Queue a loaded source; True when the open batch should be committed now."""
+        self.pending.append((item, source))
+        elapsed = time.monotonic() - self.started
+        return len(self.pending) >= BATCH_FILES or elapsed >= BATCH_SECONDS
+
+    async def submit(self) -> None:
+        """Wait for the batch being stored, then start storing the open one."""
+        await self.drain()
+        if self.pending:
+            self.storing = asyncio.create_task(self._commit(self.pending))
+        self.pending = []
+        self.started = time.monotonic()
+
+    async def drain(self) -> None:
+        """Wait until the batch being stored (if any) is committed and counted."""
+        storing, self.storing = self.storing, None
+        if storing is not None:
+            await storing
+
+    async def cancel(self) -> None:
+        """Stop the batch being stored (its transaction rolls back)."""
+        if self.storing is not None:
+            self.storing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.storing
+            self.storing = None
+
+    async def _commit(self, pending: list[tuple[str, _Source]]) -> None:
+        """Store and commit one batch, then count and report its files in order."""
+        batch = [source for _, source in pending]
+        results = await _store_batch(batch, sessions=self.sessions, cache=self.cache)
+        for (item, source), result in zip(pending, results, strict=True):
+            self.report.errors.extend(source.issues)
+            if result is None:
+                self.report.failed += 1
+            else:
+                self.report.add(result)
+            if self.progress is not None:
+                self.progress(self.report.done, self.report.files, item)
 
 
 async def ingest(
@@ -203,22 +321,26 @@ async def ingest(
     client: httpx.AsyncClient | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Ingest every file, folder and URL in `items`; one transaction per source."""
+    """Ingest every file, folder and URL in `items`, committing a batch of files at a time.
+
+    A crash loses at most the batches not yet committed (two at most: the one being stored and
+    the one being read, each ≤ `BATCH_FILES` files and ~`BATCH_SECONDS` of work). Nothing
+    committed is touched again, and ingesting the same sources again stores exactly what was
+    lost, since files already stored are recognised as unchanged.
+    """
     sources = expand(items)
     report = IngestReport(files=len(sources))
+    batcher = _Batcher(report, sessions, progress)
     async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(batcher.cancel)
         if client is None and any(is_url(item) for item in sources):
             client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True)
             await stack.enter_async_context(client)
-        for done, item in enumerate(sources, start=1):
-            result, issues = await ingest_one(item, sessions=sessions, client=client)
-            report.errors.extend(issues)
-            if result is None:
-                report.failed += 1
-            else:
-                report.add(result)
-            if progress is not None:
-                progress(done, len(sources), item)
+        for item in sources:
+            if batcher.add(item, await load_one(item, client=client)):
+                await batcher.submit()
+        await batcher.submit()
+        await batcher.drain()
     return report
 
 

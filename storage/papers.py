@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal, cast
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import Row, Table, case, delete, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest.models import Digest, MediaKind, Paper, SummarySection
 from storage.models import Author, DigestEntry, PaperAuthor, StoredDigest, StoredPaper
 from storage.names import normalize_name
+from storage.search import index_papers
 
 StoreStatus = Literal["new", "revision", "unchanged"]
+_T = TypeVar("_T")
 _CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 _DIGESTS = cast(Table, StoredDigest.__table__)
 _PAPERS = cast(Table, StoredPaper.__table__)
@@ -113,7 +116,7 @@ def content_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+def _chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
     """Split `items` for IN lists."""
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
@@ -139,48 +142,62 @@ def _unique_names(names: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(name.strip() for name in names if name.strip()))
 
 
-async def _latest_revision(session: AsyncSession, *, digest: Digest) -> Any:
-    """The newest stored revision (id, revision, content_hash) of this date and format."""
-    query = (
-        select(_DIGESTS.c.id, _DIGESTS.c.revision, _DIGESTS.c.content_hash)
-        .where(_DIGESTS.c.date == digest.date, _DIGESTS.c.format == digest.format)
-        .order_by(_DIGESTS.c.revision.desc())
-        .limit(1)
-    )
-    return (await session.execute(query)).first()
+@dataclass(slots=True)
+class StoreCache:
+    """Author ids known to exist, shared by the transactions of one ingest run.
+
+    Only author ids are kept across transactions: authors are never renamed or deleted, so a
+    committed id stays right whatever other writers do. Papers and revisions are re-read in
+    every transaction (one query each per batch), so concurrent writers are never overwritten
+    from stale copies. After a rollback call `clear()`: ids made by that transaction are gone.
+    """
+
+    author_ids: dict[str, int] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        """Forget everything (after a rollback)."""
+        self.author_ids.clear()
 
 
-async def _insert_revision(
-    session: AsyncSession,
-    *,
-    digest: Digest,
-    source: str,
-    revision: int,
-    papers: int,
-    now: dt.datetime,
-) -> int:
-    """Move `is_latest` to a new digests row and return its id."""
-    if revision > 1:
-        await session.execute(
-            update(_DIGESTS)
-            .where(_DIGESTS.c.date == digest.date, _DIGESTS.c.format == digest.format)
-            .where(_DIGESTS.c.is_latest.is_(True))
-            .values(is_latest=False)
-        )
-    row = {
-        "date": digest.date,
-        "format": digest.format,
-        "source": source,
-        "revision": revision,
-        "content_hash": content_hash(digest.raw),
-        "raw_text": digest.raw,
-        "paper_count": papers,
-        "error_count": len(digest.errors),
-        "ingested_at": now,
-        "is_latest": True,
-    }
-    result = await session.execute(insert(_DIGESTS).values(row).returning(_DIGESTS.c.id))
-    return int(result.scalar_one())
+@dataclass(slots=True)
+class _Revision:
+    """The newest revision of one (date, format): stored (`id`) or pending (`pending`)."""
+
+    revision: int
+    content_hash: str
+    id: int | None = None
+    pending: int | None = None
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What a batch of digests will write, merged in Python so each table gets one statement."""
+
+    now: dt.datetime
+    latest: dict[tuple[dt.date, str], _Revision]
+    papers: dict[str, dict[str, Any]]
+    with_authors: set[str]
+    stored_authors: frozenset[str]
+    digests: list[dict[str, Any]] = field(default_factory=list)
+    entries: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    changed: dict[str, None] = field(default_factory=dict)
+    lists: dict[str, list[str]] = field(default_factory=dict)
+    retired: set[tuple[dt.date, str]] = field(default_factory=set)
+
+
+async def _latest_revisions(
+    session: AsyncSession, *, keys: set[tuple[dt.date, str]]
+) -> dict[tuple[dt.date, str], _Revision]:
+    """The newest stored revision of each (date, format) in `keys`, one query per chunk."""
+    found: dict[tuple[dt.date, str], _Revision] = {}
+    columns = (_DIGESTS.c.date, _DIGESTS.c.format, _DIGESTS.c.id, _DIGESTS.c.revision)
+    for chunk in _chunks(sorted({date for date, _ in keys})):
+        query = select(*columns, _DIGESTS.c.content_hash).where(_DIGESTS.c.date.in_(chunk))
+        for row in await session.execute(query):
+            key = (row.date, row.format)
+            if key in keys and (key not in found or row.revision > found[key].revision):
+                found[key] = _Revision(row.revision, row.content_hash, id=row.id)
+    return found
 
 
 async def _existing_papers(session: AsyncSession, *, ids: Sequence[str]) -> dict[str, Row[Any]]:
@@ -194,7 +211,7 @@ async def _existing_papers(session: AsyncSession, *, ids: Sequence[str]) -> dict
 
 async def _existing_with_authors(
     session: AsyncSession, *, ids: Sequence[str]
-) -> tuple[dict[str, Row[Any]], set[str]]:
+) -> tuple[dict[str, dict[str, Any]], set[str]]:
     """Stored paper rows for `ids`, and which of them have an author list (one query a chunk)."""
     has_authors = (
         select(_PAPER_AUTHORS.c.arxiv_id)
@@ -202,11 +219,16 @@ async def _existing_with_authors(
         .exists()
         .label("has_authors")
     )
-    found: dict[str, Row[Any]] = {}
+    found: dict[str, dict[str, Any]] = {}
+    with_authors: set[str] = set()
     for chunk in _chunks(ids):
         query = select(_PAPERS, has_authors).where(_PAPERS.c.arxiv_id.in_(chunk))
-        found.update((row.arxiv_id, row) for row in await session.execute(query))
-    return found, {arxiv_id for arxiv_id, row in found.items() if row.has_authors}
+        for row in await session.execute(query):
+            values = dict(row._mapping)
+            if values.pop("has_authors"):
+                with_authors.add(row.arxiv_id)
+            found[row.arxiv_id] = values
+    return found, with_authors
 
 
 def _pick(newer: bool, new: Any, old: Any) -> Any:
@@ -217,26 +239,106 @@ def _pick(newer: bool, new: Any, old: Any) -> Any:
 
 
 def _merged_paper(
-    paper: Paper, *, old: Row[Any] | None, day: dt.date, now: dt.datetime, replace_authors: bool
+    paper: Paper,
+    *,
+    old: Mapping[str, Any] | None,
+    day: dt.date,
+    now: dt.datetime,
+    replace_authors: bool,
 ) -> dict[str, Any]:
     """The papers row after seeing `paper` on `day`: newer days win, unknowns never erase."""
-    newer = old is None or day >= old.last_seen
-    keep_media = not (newer and paper.media_url) and old is not None and old.media_url
+    if old is None:
+        return _merged_paper(paper, old=_BLANK, day=day, now=now, replace_authors=True)
+    newer = day >= old["last_seen"]
+    keep_media = not (newer and paper.media_url) and old["media_url"]
     return {
         "arxiv_id": paper.arxiv_id,
-        "title": paper.title if newer or old is None else old.title,
-        "link": paper.link if newer or old is None else old.link,
-        "media_url": old.media_url if keep_media and old is not None else paper.media_url,
-        "media_kind": old.media_kind if keep_media and old is not None else paper.media_kind,
-        "abstract": _pick(newer, paper.abstract, old.abstract if old else None),
-        "authors_truncated": (
-            paper.authors_truncated if replace_authors or old is None else old.authors_truncated
-        ),
-        "latest_votes": _pick(newer, paper.votes, old.latest_votes if old else None),
-        "first_seen": min(day, old.first_seen) if old else day,
-        "last_seen": max(day, old.last_seen) if old else day,
+        "title": paper.title if newer else old["title"],
+        "link": paper.link if newer else old["link"],
+        "media_url": old["media_url"] if keep_media else paper.media_url,
+        "media_kind": old["media_kind"] if keep_media else paper.media_kind,
+        "abstract": _pick(newer, paper.abstract, old["abstract"]),
+        "authors_truncated": paper.authors_truncated
+        if replace_authors
+        else old["authors_truncated"],
+        "latest_votes": _pick(newer, paper.votes, old["latest_votes"]),
+        "first_seen": min(day, old["first_seen"]),
+        "last_seen": max(day, old["last_seen"]),
         "updated_at": now,
     }
+
+
+# A paper never seen before merges like one last seen on the earliest day, knowing nothing.
+_BLANK: dict[str, Any] = {
+    "media_url": None,
+    "media_kind": None,
+    "abstract": None,
+    "latest_votes": None,
+    "first_seen": dt.date.max,
+    "last_seen": dt.date.min,
+}
+
+
+def _entry_row(position: int, paper: Paper) -> dict[str, Any]:
+    """The digest_entries row of one paper in one revision (its digest id comes at flush)."""
+    summary = [{"title": part.title, "bullets": list(part.bullets)} for part in paper.summary]
+    return {
+        "arxiv_id": paper.arxiv_id,
+        "position": position,
+        "votes": paper.votes,
+        "title": paper.title,
+        "summary": summary,
+        "raw_block": paper.raw,
+        "line": paper.line,
+    }
+
+
+def _add_revision(batch: _Batch, *, digest: Digest, source: str, papers: int) -> _Revision:
+    """Queue a new digests row for `digest` as the newest revision of its day and format."""
+    key = (digest.date, digest.format)
+    latest = batch.latest.get(key)
+    if latest is not None and latest.pending is not None:
+        batch.digests[latest.pending]["is_latest"] = False
+    elif latest is not None:
+        batch.retired.add(key)
+    revision = _Revision(1 if latest is None else latest.revision + 1, content_hash(digest.raw))
+    revision.pending = len(batch.digests)
+    batch.digests.append(
+        {
+            "date": digest.date,
+            "format": digest.format,
+            "source": source,
+            "revision": revision.revision,
+            "content_hash": revision.content_hash,
+            "raw_text": digest.raw,
+            "paper_count": papers,
+            "error_count": len(digest.errors),
+            "ingested_at": batch.now,
+            "is_latest": True,
+        }
+    )
+    batch.latest[key] = revision
+    return revision
+
+
+def _add_papers(batch: _Batch, *, papers: list[Paper], day: dt.date, pending: int) -> int:
+    """Merge `papers` into the batch's paper rows and author lists; return how many were new."""
+    new = 0
+    for position, paper in enumerate(papers):
+        old = batch.papers.get(paper.arxiv_id)
+        new += old is None
+        names = _unique_names(paper.authors)
+        newer = old is None or day >= old["last_seen"]
+        replace = bool(names) and (newer or paper.arxiv_id not in batch.with_authors)
+        if replace:
+            batch.lists[paper.arxiv_id] = names
+            batch.with_authors.add(paper.arxiv_id)
+        batch.papers[paper.arxiv_id] = _merged_paper(
+            paper, old=old, day=day, now=batch.now, replace_authors=replace
+        )
+        batch.changed[paper.arxiv_id] = None
+        batch.entries.append((pending, _entry_row(position, paper)))
+    return new
 
 
 async def _upsert_papers(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:
@@ -250,86 +352,162 @@ async def _upsert_papers(session: AsyncSession, *, rows: list[dict[str, Any]]) -
     await session.execute(statement, rows)
 
 
-def _entry_row(digest_id: int, position: int, paper: Paper) -> dict[str, Any]:
-    """The digest_entries row of one paper in one revision."""
-    summary = [{"title": part.title, "bullets": list(part.bullets)} for part in paper.summary]
-    return {
-        "digest_id": digest_id,
-        "arxiv_id": paper.arxiv_id,
-        "position": position,
-        "votes": paper.votes,
-        "title": paper.title,
-        "summary": summary,
-        "raw_block": paper.raw,
-        "line": paper.line,
-    }
-
-
-async def _author_ids(session: AsyncSession, *, names: Sequence[str]) -> dict[str, int]:
-    """Ids for `names`, creating missing authors, in one upsert that returns every id."""
-    statement = _upsert(session, _AUTHORS)
-    # A no-op update (not DO NOTHING) so RETURNING also yields the rows that already exist.
-    statement = statement.on_conflict_do_update(
-        index_elements=[_AUTHORS.c.name], set_={"name": statement.excluded.name}
-    ).returning(_AUTHORS.c.id, _AUTHORS.c.name)
-    rows = [{"name": name, "normalized": normalize_name(name)} for name in names]
-    result = await session.execute(statement, rows)
-    return {row.name: row.id for row in result}
-
-
-async def _replace_authors(
-    session: AsyncSession, *, lists: dict[str, list[str]], stale: Sequence[str]
+async def _insert_many(
+    session: AsyncSession, *, statement: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
 ) -> None:
-    """Make `lists` the author lists of their papers; `stale` ids have an old list to drop."""
-    if not lists:
+    """Execute an INSERT for many positional `rows` of plain values (no type processing).
+
+    On SQLite the rows go straight to the driver's executemany: SQLAlchemy's per-row parameter
+    handling was the largest cost of a bulk load there. Other databases go through Core.
+    """
+    if not rows:
         return
-    names = list(dict.fromkeys(name for names in lists.values() for name in names))
-    ids = await _author_ids(session, names=names)
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
+        await session.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
+    if tuple(compiled.positiontup or ()) != columns:
+        raise ValueError(f"unexpected parameter order {compiled.positiontup} for {columns}")
+    connection = await session.connection()
+    await connection.exec_driver_sql(str(compiled), rows)
+
+
+async def _author_ids(
+    session: AsyncSession, *, names: Iterable[str], cache: StoreCache
+) -> dict[str, int]:
+    """Ids for `names`: cached ones as they are, the rest created if needed and read back."""
+    known = cache.author_ids
+    missing = [name for name in names if name not in known]
+    statement = _upsert(session, _AUTHORS).on_conflict_do_nothing(index_elements=["name"])
+    rows = [(name, normalize_name(name)) for name in missing]
+    await _insert_many(session, statement=statement, columns=("name", "normalized"), rows=rows)
+    for chunk in _chunks(missing):
+        query = select(_AUTHORS.c.name, _AUTHORS.c.id).where(_AUTHORS.c.name.in_(chunk))
+        known.update(tuple(row) for row in await session.execute(query))
+    return known
+
+
+async def _write_authors(session: AsyncSession, *, batch: _Batch, cache: StoreCache) -> None:
+    """Make the batch's author lists the papers' lists, dropping the stored lists they replace."""
+    if not batch.lists:
+        return
+    names = dict.fromkeys(name for names in batch.lists.values() for name in names)
+    ids = await _author_ids(session, names=names, cache=cache)
+    stale = [arxiv_id for arxiv_id in batch.lists if arxiv_id in batch.stored_authors]
     for chunk in _chunks(stale):
         await session.execute(delete(_PAPER_AUTHORS).where(_PAPER_AUTHORS.c.arxiv_id.in_(chunk)))
     rows = [
-        {"arxiv_id": arxiv_id, "position": position, "author_id": ids[name]}
-        for arxiv_id, names_ in lists.items()
+        (arxiv_id, position, ids[name])
+        for arxiv_id, names_ in batch.lists.items()
         for position, name in enumerate(names_)
     ]
-    await session.execute(insert(_PAPER_AUTHORS), rows)
+    columns = ("arxiv_id", "position", "author_id")
+    await _insert_many(session, statement=insert(_PAPER_AUTHORS), columns=columns, rows=rows)
+
+
+async def _write_digests(session: AsyncSession, *, batch: _Batch) -> list[int]:
+    """Retire the stored latest revisions the batch replaces, then insert its revisions."""
+    if batch.retired:
+        retire = (
+            update(_DIGESTS)
+            .where(_DIGESTS.c.date == bindparam("b_date"))
+            .where(_DIGESTS.c.format == bindparam("b_format"), _DIGESTS.c.is_latest.is_(True))
+            .values(is_latest=False)
+        )
+        keys = [{"b_date": date, "b_format": format_} for date, format_ in sorted(batch.retired)]
+        await session.execute(retire, keys)
+    if not batch.digests:
+        return []
+    # Rows come back keyed by their unique (date, format, revision): one multi-row INSERT,
+    # where asking SQLAlchemy for parameter order would send one INSERT per row on SQLite.
+    key = (_DIGESTS.c.date, _DIGESTS.c.format, _DIGESTS.c.revision)
+    statement = insert(_DIGESTS).returning(_DIGESTS.c.id, *key)
+    ids = {tuple(row[1:]): row.id for row in await session.execute(statement, batch.digests)}
+    return [ids[row["date"], row["format"], row["revision"]] for row in batch.digests]
+
+
+async def _flush(session: AsyncSession, *, batch: _Batch, cache: StoreCache) -> list[int]:
+    """Write the batch: revisions, papers, entries, then author lists; return the digest ids."""
+    digest_ids = await _write_digests(session, batch=batch)
+    if batch.changed:
+        await _upsert_papers(session, rows=[batch.papers[i] for i in batch.changed])
+    if batch.entries:
+        entries = [{"digest_id": digest_ids[p], **row} for p, row in batch.entries]
+        await session.execute(insert(_ENTRIES), entries)
+    await _write_authors(session, batch=batch, cache=cache)
+    return digest_ids
+
+
+async def _start_batch(
+    session: AsyncSession, *, digests: Sequence[tuple[Digest, str]], now: dt.datetime
+) -> _Batch:
+    """Read the stored state the batch builds on: newest revisions and the papers it touches."""
+    keys = Counter((digest.date, digest.format) for digest, _ in digests)
+    latest = await _latest_revisions(session, keys=set(keys))
+    # Papers of a digest equal to its stored revision are not needed, unless the batch revises
+    # that day first (the same key twice): then the "unchanged" file becomes a revision too.
+    ids = [
+        paper.arxiv_id
+        for digest, _ in digests
+        if keys[key := (digest.date, digest.format)] > 1
+        or key not in latest
+        or latest[key].content_hash != content_hash(digest.raw)
+        for paper in digest.papers
+    ]
+    papers, with_authors = await _existing_with_authors(session, ids=list(dict.fromkeys(ids)))
+    return _Batch(now, latest, papers, with_authors, frozenset(with_authors))
+
+
+async def store_digests(
+    session: AsyncSession,
+    *,
+    digests: Sequence[tuple[Digest, str]],
+    now: dt.datetime | None = None,
+    cache: StoreCache | None = None,
+) -> list[StoreResult]:
+    """Store each (digest, source) in order, as `store_digest` would one by one, in few statements.
+
+    Later digests see earlier ones (a paper on two days, a day revised twice), because the batch
+    is merged in Python first and written with one statement per table.
+    """
+    batch = await _start_batch(session, digests=digests, now=now or dt.datetime.now(dt.UTC))
+    planned: list[tuple[_Revision, StoreStatus, int, int]] = []
+    for digest, source in digests:
+        papers = _unique_papers(digest.papers)
+        latest = batch.latest.get((digest.date, digest.format))
+        if latest is not None and latest.content_hash == content_hash(digest.raw):
+            planned.append((latest, "unchanged", len(papers), 0))
+            continue
+        revision = _add_revision(batch, digest=digest, source=source, papers=len(papers))
+        pending = len(batch.digests) - 1
+        new = _add_papers(batch, papers=papers, day=digest.date, pending=pending)
+        planned.append((revision, "new" if latest is None else "revision", len(papers), new))
+    digest_ids = await _flush(session, batch=batch, cache=cache or StoreCache())
+    await index_papers(session, arxiv_ids=list(batch.changed))
+    return [
+        StoreResult(
+            revision.id if revision.pending is None else digest_ids[revision.pending],
+            revision.revision,
+            status,
+            papers,
+            new,
+        )
+        for revision, status, papers, new in planned
+    ]
 
 
 async def store_digest(
-    session: AsyncSession, *, digest: Digest, source: str, now: dt.datetime | None = None
+    session: AsyncSession,
+    *,
+    digest: Digest,
+    source: str,
+    now: dt.datetime | None = None,
+    cache: StoreCache | None = None,
 ) -> StoreResult:
     """Store `digest` as a new revision of its day, unless it equals the latest revision."""
-    papers = _unique_papers(digest.papers)
-    latest = await _latest_revision(session, digest=digest)
-    if latest is not None and latest.content_hash == content_hash(digest.raw):
-        return StoreResult(latest.id, latest.revision, "unchanged", len(papers), 0)
-    now = now or dt.datetime.now(dt.UTC)
-    revision = 1 if latest is None else latest.revision + 1
-    digest_id = await _insert_revision(
-        session, digest=digest, source=source, revision=revision, papers=len(papers), now=now
-    )
-    ids = [paper.arxiv_id for paper in papers]
-    existing, with_authors = await _existing_with_authors(session, ids=ids)
-    rows: list[dict[str, Any]] = []
-    lists: dict[str, list[str]] = {}
-    for paper in papers:
-        old = existing.get(paper.arxiv_id)
-        names = _unique_names(paper.authors)
-        newer = old is None or digest.date >= old.last_seen
-        replace = bool(names) and (newer or paper.arxiv_id not in with_authors)
-        if replace:
-            lists[paper.arxiv_id] = names
-        rows.append(
-            _merged_paper(paper, old=old, day=digest.date, now=now, replace_authors=replace)
-        )
-    if rows:
-        await _upsert_papers(session, rows=rows)
-        entries = [_entry_row(digest_id, position, paper) for position, paper in enumerate(papers)]
-        await session.execute(insert(_ENTRIES), entries)
-    stale = [arxiv_id for arxiv_id in lists if arxiv_id in with_authors]
-    await _replace_authors(session, lists=lists, stale=stale)
-    status: StoreStatus = "new" if latest is None else "revision"
-    return StoreResult(digest_id, revision, status, len(papers), len(papers) - len(existing))
+    [result] = await store_digests(session, digests=[(digest, source)], now=now, cache=cache)
+    return result
 
 
 def _digest_info(row: Row[Any]) -> DigestInfo:

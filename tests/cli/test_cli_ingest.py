@@ -7,6 +7,7 @@ import datetime as dt
 import functools
 import json
 import shutil
+import sqlite3
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -14,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
 from bot.cli import main
 from bot.digest.models import Paper
 from storage import papers as repo
-from storage.db import create_engine, session_factory
+from storage.db import alembic_config, create_engine, session_factory
 from storage.models import DigestEntry, StoredDigest, StoredPaper
 
 SEED = Path("daily_papers_ko/2024/01/03.md")
@@ -207,7 +209,8 @@ def test_whole_corpus_ingests(
 def test_db_upgrade_prints_revision(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
     """`paperboy db upgrade` creates the schema and prints the revision."""
     assert main(["--db", db_url, "db", "upgrade"]) == 0
-    assert "0001" in capsys.readouterr().out
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert f"revision {head}" in capsys.readouterr().out
 
 
 def test_invalid_setting_exits_2(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
@@ -218,8 +221,38 @@ def test_invalid_setting_exits_2(capsys: pytest.CaptureFixture[str], db_url: str
     assert len(err.splitlines()) == 1
 
 
-def test_run_ingests_the_bundled_samples(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
-    """`paperboy run` (for now) loads bot/samples into the archive."""
-    assert main(["--db", db_url, "run"]) == 0
-    assert "digests stored" in capsys.readouterr().out
-    assert query(db_url, "archive_stats").digests >= 1
+def test_run_without_token_says_how_to_fix_it(
+    capsys: pytest.CaptureFixture[str], db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`paperboy run` with no TELEGRAM_BOT_TOKEN exits 2 with one line naming the setting."""
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.chdir(db_url.removeprefix("sqlite+aiosqlite:///").rsplit("/", 1)[0])
+    assert main(["--db", db_url, "run"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "TELEGRAM_BOT_TOKEN" in err
+    assert len(err.splitlines()) == 1
+
+
+def test_database_error_fails_only_its_file(
+    capsys: pytest.CaptureFixture[str], db_url: str, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    """A file the database refuses fails alone; the others in its batch are still stored."""
+    folder = tmp_path / "batch"
+    for day in ("2023/12/26.md", "2024/01/03.md", "2024/03/01.md"):
+        target = folder / day
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(fixtures_dir / "daily_papers_ko" / day, target)
+    assert main(["--db", db_url, "db", "upgrade"]) == 0
+    with sqlite3.connect(db_url.removeprefix("sqlite+aiosqlite:///")) as connection:
+        connection.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN NEW.arxiv_id = '2401.00908' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    code, report = ingest_json(capsys, db_url, str(folder))
+    assert code == 1
+    assert (report["files"], report["digests"], report["failed"]) == (3, 2, 1)
+    [error] = report["errors"]
+    assert error["file"] == str(folder / "2024/01/03.md")
+    assert error["message"] == "database error: IntegrityError"
+    assert query(db_url, "digest_for_date", date=DAY) is None
+    assert query(db_url, "archive_stats").days == 2

@@ -6,12 +6,13 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.digest.models import Digest, Paper, SummarySection
 from storage import papers as repo
-from storage.db import create_engine, current_revision, session_factory, upgrade
+from storage.db import alembic_config, create_engine, current_revision, session_factory, upgrade
 from storage.models import DigestEntry, PaperAuthor, StoredDigest, StoredPaper
 
 DAY = dt.date(2024, 1, 3)
@@ -61,12 +62,15 @@ async def count(sessions: async_sessionmaker[AsyncSession], model: type[object])
         return (await session.execute(select(func.count()).select_from(model))).scalar_one()
 
 
-async def test_upgrade_reaches_0001_and_sqlite_uses_wal(tmp_path: object) -> None:
-    """The migration stamps 0001 and every connection runs in WAL mode with foreign keys on."""
+async def test_upgrade_reaches_head_and_sqlite_uses_wal(tmp_path: object) -> None:
+    """Upgrading twice stamps the head revision; every connection uses WAL with foreign keys on."""
     url = f"sqlite+aiosqlite:///{tmp_path}/nested/folder/db.sqlite3"
     await upgrade(url)
     await upgrade(url)
-    assert await current_revision(url) == "0001"
+    assert (
+        await current_revision(url)
+        == ScriptDirectory.from_config(alembic_config()).get_current_head()
+    )
     engine = create_engine(url)
     async with engine.connect() as connection:
         assert (await connection.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
