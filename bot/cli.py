@@ -97,6 +97,8 @@ def _configure_db(parser: argparse.ArgumentParser) -> None:
     """Arguments of `paperboy db ACTION`."""
     actions = parser.add_subparsers(dest="db_action", required=True, metavar="ACTION")
     actions.add_parser("upgrade", help="upgrade the database to the newest schema")
+    copy = actions.add_parser("copy", help="copy the whole archive into another (empty) database")
+    copy.add_argument("--to", required=True, metavar="URL", help="target database URL")
 
 
 async def _upgrade(url: str) -> str | None:
@@ -105,8 +107,33 @@ async def _upgrade(url: str) -> str | None:
     return await current_revision(url)
 
 
+async def _copy(source_url: str, target_url: str) -> dict[str, int]:
+    """Upgrade both databases, then copy the source archive into the target."""
+    from storage.copy import copy_database
+
+    await upgrade(source_url)
+    await upgrade(target_url)
+    source, target = create_engine(source_url), create_engine(target_url)
+    try:
+        return await copy_database(source=source, target=target)
+    finally:
+        await source.dispose()
+        await target.dispose()
+
+
 def run_db(args: argparse.Namespace, settings: Settings) -> int:
-    """`paperboy db upgrade`: print the revision reached."""
+    """`paperboy db upgrade` prints the revision reached; `db copy --to URL` copies the archive."""
+    if args.db_action == "copy":
+        from storage.copy import CopyError
+
+        try:
+            target = load_settings(database_url=args.to).database_url
+            counts = asyncio.run(_copy(settings.database_url, target))
+        except (SettingsError, CopyError) as exc:
+            print(f"paperboy: {exc}".replace("DATABASE_URL", "--to"), file=sys.stderr)
+            return 2
+        print(", ".join(f"{table}: {rows}" for table, rows in counts.items()))
+        return 0
     revision = asyncio.run(_upgrade(settings.database_url))
     print(f"database at revision {revision}")
     return 0
@@ -130,6 +157,21 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
     """A subcommand without arguments."""
 
 
+def _configure_emulator(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `paperboy emulator`."""
+    parser.add_argument("--port", type=int, default=8081, help="loopback port (default 8081)")
+    parser.add_argument("--token", default="123456:TEST", help="the bot token it accepts")
+    parser.add_argument("--limits", action="store_true", help="enforce Telegram's rate limits")
+
+
+def run_emulator(args: argparse.Namespace, settings: Settings) -> int:
+    """`paperboy emulator`: the local Bot API emulator until interrupted."""
+    from bot.emulator import serve
+
+    asyncio.run(serve(host="127.0.0.1", port=args.port, token=args.token, limits=args.limits))
+    return 0
+
+
 def run_console(args: argparse.Namespace, settings: Settings) -> int:
     """`paperboy console`: imported late, as it loads the whole bot and the emulator."""
     from bot.console import run_console as console
@@ -139,7 +181,8 @@ def run_console(args: argparse.Namespace, settings: Settings) -> int:
 
 COMMANDS: dict[str, Command] = {
     "ingest": Command("ingest digests from files, folders or URLs", _configure_ingest, run_ingest),
-    "db": Command("database maintenance (upgrade)", _configure_db, run_db),
+    "db": Command("database maintenance (upgrade, copy)", _configure_db, run_db),
+    "emulator": Command("run the local Bot API emulator", _configure_emulator, run_emulator),
     "run": Command("upgrade the database and run the bot", _no_arguments, run_bot),
     "console": Command("chat with the bot offline in the terminal", _no_arguments, run_console),
 }

@@ -143,7 +143,7 @@ async def _fresh_database(
     backend: str = request.param
     templates: dict[tuple[str, bool], str] = request.getfixturevalue("_templates")
     if backend == "sqlite":
-        target = tmp_path / "paperboy.sqlite3"
+        target = tmp_path / f"paperboy-{'seeded' if seeded else 'empty'}.sqlite3"
         shutil.copyfile(templates["sqlite", seeded], target)
         yield f"sqlite+aiosqlite:///{target}"
         return
