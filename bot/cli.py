@@ -140,16 +140,32 @@ def run_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    """`paperboy run`: upgrade the database, then long-poll Telegram until interrupted."""
+    """`paperboy run`: upgrade the database, then serve updates (long polling or webhook)."""
     if settings.telegram_bot_token is None:
         print("paperboy: TELEGRAM_BOT_TOKEN is required for `paperboy run`", file=sys.stderr)
         return 2
     from bot.app import build_application
     from bot.logs import setup_logging
+    from bot.webhook import webhook_options
 
-    setup_logging(settings.log_level, secrets=[settings.telegram_bot_token.get_secret_value()])
+    secrets = [settings.telegram_bot_token.get_secret_value()]
+    if settings.webhook_secret is not None:
+        secrets.append(settings.webhook_secret.get_secret_value())
+    setup_logging(settings.log_level, secrets=secrets)
     asyncio.run(upgrade(settings.database_url))
-    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+    application = build_application(settings)
+    webhook = webhook_options(settings)
+    if webhook is None:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    else:
+        application.run_webhook(
+            listen=webhook.listen,
+            port=webhook.port,
+            url_path=webhook.url_path,
+            webhook_url=webhook.webhook_url,
+            secret_token=webhook.secret_token,
+            allowed_updates=Update.ALL_TYPES,
+        )
     return 0
 
 
