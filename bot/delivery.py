@@ -1,0 +1,444 @@
+"""The delivery engine: claims due outbox rows and sends them through the Bot API, within limits.
+
+Guarantees and policies (see "Delivery semantics" in DESIGN.md):
+- Order: a chat's rows are claimed one at a time, oldest first (`claim_due` skips a row while an
+  earlier row of its chat is open), and a row sends its messages in order, recording each
+  message id as it goes, so a crash mid-digest resumes at the first unsent message.
+- Journal: `sending` is committed before each call and the message id (or `sent`) after it.
+  Many concurrent sends share one group commit, so the database never limits throughput.
+- Limits: `bot.ratelimit.RateScheduler` paces every send; a `RetryAfter` pauses that chat (or
+  everything when several chats get one at once) and the message is retried; it does not count
+  as a failed attempt.
+- `Forbidden` (blocked, kicked) and "chat not found": the chat is deactivated and its open rows
+  are `skipped`. `ChatMigrated`: the subscription and open rows move to the new id and the
+  message is resent there at once. Network errors and 5xx: retried with exponential backoff and
+  jitter up to `RetryPolicy.max_attempts`, then `failed` with the reason. Other `BadRequest`s are
+  bugs: `failed`, logged with the chat and the day.
+- Ambiguous outcomes (policy: at-least-once). Telegram has no idempotency key, so a request that
+  may have left without an answer (`TimedOut`, or a row found in `sending` after a crash) can
+  not be told apart from one that never left. We resend it (like any network error, with
+  backoff) and count it in the row's `ambiguous` column: losing a digest is worse than a rare
+  repeat, and duplicates are bounded by (and reported as) the ambiguous count. A `sent` row is
+  never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import HTTPXRequest
+
+from bot.ratelimit import RateScheduler
+from storage.chats import deactivate, migrate_chat
+from storage.deliveries import (
+    Delivery,
+    RowChange,
+    apply_changes,
+    claim_due,
+    close_chat_rows,
+    move_chat_rows,
+    next_due_at,
+    open_count,
+    recover_interrupted,
+)
+
+log = logging.getLogger(__name__)
+_GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights")
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def build_delivery_bot(
+    token: str, *, base_url: str, pool_size: int = 64, read_timeout: float = 10.0
+) -> Bot:
+    """A plain `telegram.Bot` for broadcasting: its own connection pool, no rate limiter of
+    PTB's (the engine paces sends itself), and a read timeout that bounds ambiguous waits."""
+    request = HTTPXRequest(
+        connection_pool_size=pool_size,
+        read_timeout=read_timeout,
+        write_timeout=read_timeout,
+        connect_timeout=5.0,
+        pool_timeout=30.0,
+    )
+    return Bot(token, base_url=base_url, request=request)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter for network errors, 5xx and ambiguous timeouts."""
+
+    max_attempts: int = 6
+    base: float = 2.0
+    cap: float = 600.0
+    jitter: float = 0.5
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Seconds before retry number `attempt` (1-based): base·2^(n-1), capped, ±jitter."""
+        delay = min(self.cap, self.base * 2.0 ** (attempt - 1))
+        return float(delay) * (1 - self.jitter + 2 * self.jitter * rng.random())
+
+
+@dataclass(slots=True)
+class EngineStats:
+    """What this engine did since it started (the table holds the durable truth)."""
+
+    messages: int = 0
+    rows_sent: int = 0
+    retry_after: int = 0
+    global_pauses: int = 0
+    retries: int = 0
+    ambiguous: int = 0
+    failed: int = 0
+    skipped: int = 0
+    migrated: int = 0
+    recovered_ambiguous: int = 0
+
+
+@dataclass(slots=True)
+class _Job:
+    """A claimed row held in memory while it is being sent."""
+
+    id: int
+    chat_id: int
+    digest_date: dt.date
+    messages: list[str]
+    message_ids: list[int | None]
+    attempts: int
+    ambiguous: int
+
+    @classmethod
+    def of(cls, row: Delivery) -> _Job:
+        """Copy what sending needs out of an ORM row."""
+        return cls(
+            row.id,
+            row.chat_id,
+            row.digest_date,
+            list(row.messages),
+            list(row.message_ids),
+            row.attempts,
+            row.ambiguous,
+        )
+
+
+@dataclass(slots=True)
+class _Journal:
+    """Group commit: changes queued by many senders are written in one transaction."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    queue: asyncio.Queue[tuple[RowChange, asyncio.Future[None]]] = field(
+        default_factory=asyncio.Queue
+    )
+
+    async def write(self, change: RowChange) -> None:
+        """Queue a change and wait until it is committed."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await self.queue.put((change, future))
+        await future
+
+    async def run(self) -> None:
+        """Commit whatever has queued up, batch after batch, forever."""
+        while True:
+            batch = [await self.queue.get()]
+            while not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                async with self.sessions.begin() as session:
+                    await apply_changes(session, changes=[change for change, _ in batch])
+            except Exception as exc:  # every waiter must hear about it, whatever it was
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+            else:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_result(None)
+
+
+class DeliveryEngine:
+    """One worker loop: claim due rows, send each (rows of different chats concurrently)."""
+
+    def __init__(
+        self,
+        *,
+        bot: Bot,
+        sessions: async_sessionmaker[AsyncSession],
+        scheduler: RateScheduler,
+        clock: Callable[[], dt.datetime],
+        monotonic: Callable[[], float] = time.monotonic,
+        policy: RetryPolicy | None = None,
+        max_inflight: int = 200,
+        lease: dt.timedelta = dt.timedelta(minutes=10),
+        worker: str | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.scheduler = scheduler
+        self.clock = clock
+        self.monotonic = monotonic
+        self.policy = policy or RetryPolicy()
+        self.max_inflight = max_inflight
+        self.lease = lease
+        self.worker = worker or f"worker-{uuid.uuid4().hex[:8]}"
+        self.rng = rng or random.Random()
+        self.stats = EngineStats()
+        self._journal = _Journal(sessions)
+        self._active: dict[int, asyncio.Task[None]] = {}
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Look for due rows now (the dispatcher queued some)."""
+        self._wake.set()
+
+    async def recover(self, *, only_expired: bool = False) -> tuple[int, int]:
+        """Apply the ambiguous policy to rows a crash left `sending`, and release old claims."""
+        async with self.sessions.begin() as session:
+            ambiguous, released = await recover_interrupted(
+                session, now=self.clock(), only_expired=only_expired
+            )
+        self.stats.recovered_ambiguous += ambiguous
+        if ambiguous or released:
+            log.warning("recovered deliveries: ambiguous=%d released=%d", ambiguous, released)
+        return ambiguous, released
+
+    async def drain(self) -> EngineStats:
+        """Send until no row is pending or sending (retries included), then return."""
+        await self.run(until_idle=True)
+        return self.stats
+
+    async def run(self, *, stop: asyncio.Event | None = None, until_idle: bool = False) -> None:
+        """The worker loop; ends when `stop` is set, or when idle if `until_idle`."""
+        journal = asyncio.create_task(self._journal.run())
+        try:
+            while stop is None or not stop.is_set():
+                claimed = await self._claim()
+                if until_idle and not claimed and not self._active and await self._idle():
+                    return
+                await self._pause(claimed)
+        finally:
+            await self._shutdown(journal)
+
+    async def _shutdown(self, journal: asyncio.Task[None]) -> None:
+        """Cancel senders (their rows are recovered next start), then the journal."""
+        tasks = [*self._active.values(), journal]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._active.clear()
+
+    async def _idle(self) -> bool:
+        """Whether nothing is open any more (the table has the last word)."""
+        async with self.sessions() as session:
+            return await open_count(session) == 0
+
+    async def _pause(self, claimed: int) -> None:
+        """Wait for a sender to finish, a wake-up, or the next row to fall due."""
+        if claimed and len(self._active) < self.max_inflight:
+            return
+        timeout = 1.0
+        if not claimed:
+            async with self.sessions() as session:
+                due = await next_due_at(session)
+            if due is not None:
+                timeout = min(timeout, max(0.005, (due - self.clock()).total_seconds()))
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _claim(self) -> int:
+        """Claim due rows up to the in-flight limit and start a sender for each."""
+        room = self.max_inflight - len(self._active)
+        if room <= 0:
+            return 0
+        async with self.sessions.begin() as session:
+            rows = await claim_due(
+                session, worker=self.worker, now=self.clock(), lease=self.lease, limit=room
+            )
+        for row in rows:
+            job = _Job.of(row)
+            self._active[job.id] = asyncio.create_task(self._run_job(job))
+        return len(rows)
+
+    async def _run_job(self, job: _Job) -> None:
+        """Send one row, then make room and wake the loop."""
+        try:
+            await self._send_row(job)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must not kill the loop; the row stays claimed until its lease
+            log.exception("delivery %d to chat %d crashed", job.id, job.chat_id)
+        finally:
+            self._active.pop(job.id, None)
+            self._wake.set()
+
+    async def _wait_turn(self, chat_id: int) -> None:
+        """Sleep until the rate scheduler gives this chat a slot."""
+        # Polling the scheduler is the point: its answer changes as other senders book slots.
+        while (delay := self.scheduler.delay(chat_id)) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(delay)
+        moment = self.scheduler.reserve(chat_id)
+        await asyncio.sleep(max(0.0, moment - self.monotonic()))
+
+    async def _send_row(self, job: _Job) -> None:
+        """Send the row's unsent messages in order, handling each outcome."""
+        while len(job.message_ids) < len(job.messages):
+            await self._wait_turn(job.chat_id)
+            await self._write(job, state="sending")
+            while (hold := self.scheduler.window_delay()) > 0:  # noqa: ASYNC110
+                await asyncio.sleep(hold)
+            self.scheduler.note_call()
+            try:
+                message = await self.bot.send_message(
+                    job.chat_id,
+                    job.messages[len(job.message_ids)],
+                    parse_mode=ParseMode.HTML,
+                    link_preview_options=_NO_PREVIEW,
+                )
+            except TelegramError as error:
+                if not await self._handle_error(job, error):
+                    return
+                continue
+            await self._record_sent(job, message.message_id)
+
+    async def _write(self, job: _Job, **values: Any) -> None:
+        """Commit columns of the job's row (through the group commit)."""
+        values["updated_at"] = self.clock()
+        await self._journal.write(RowChange(job.id, values))
+
+    async def _record_sent(self, job: _Job, message_id: int) -> None:
+        """Record one delivered message; the last one makes the row `sent`."""
+        job.message_ids.append(message_id)
+        self.stats.messages += 1
+        if len(job.message_ids) < len(job.messages):
+            await self._write(job, state="pending", message_ids=list(job.message_ids))
+            return
+        self.stats.rows_sent += 1
+        await self._write(
+            job,
+            state="sent",
+            message_ids=list(job.message_ids),
+            sent_at=self.clock(),
+            claimed_by=None,
+            lease_until=None,
+        )
+
+    async def _handle_error(self, job: _Job, error: TelegramError) -> bool:
+        """Act on a failed call; True to try the same message again now (in this task)."""
+        if isinstance(error, RetryAfter):
+            return await self._on_retry_after(job, error)
+        if isinstance(error, ChatMigrated):
+            return await self._on_migrated(job, error.new_chat_id)
+        if isinstance(error, Forbidden) or (
+            isinstance(error, BadRequest) and any(m in error.message.lower() for m in _GONE)
+        ):
+            await self._on_gone(job, error)
+            return False
+        if isinstance(error, TimedOut):
+            job.ambiguous += 1
+            self.stats.ambiguous += 1
+            await self._retry_later(job, f"ambiguous timeout: {error.message}")
+            return False
+        # BadRequest subclasses NetworkError in PTB: a malformed request is no network hiccup.
+        if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            await self._retry_later(job, f"network: {error.message}")
+            return False
+        log.error(
+            "delivery %d failed: chat=%d date=%s error=%s: %s",
+            job.id,
+            job.chat_id,
+            job.digest_date,
+            type(error).__name__,
+            error.message,
+        )
+        await self._fail(job, f"{type(error).__name__}: {error.message}")
+        return False
+
+    async def _on_retry_after(self, job: _Job, error: RetryAfter) -> bool:
+        """Pause the chat (or everything) as the policy says, then retry the message."""
+        with warnings.catch_warnings():  # PTB 22.2+ warns that the int form is deprecated
+            warnings.simplefilter("ignore")
+            wait = error.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, dt.timedelta) else float(wait)
+        self.stats.retry_after += 1
+        if self.scheduler.retry_after(job.chat_id, seconds):
+            self.stats.global_pauses += 1
+            log.warning("flood control hit by several chats: pausing all sends %.0fs", seconds)
+        await self._write(job, state="pending", last_error=f"retry after {seconds:g}s")
+        return True
+
+    async def _on_migrated(self, job: _Job, new_id: int) -> bool:
+        """Move the subscription and open rows to the supergroup, then resend there."""
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            await migrate_chat(session, old_id=job.chat_id, new_id=new_id, now=now)
+            await move_chat_rows(session, old_id=job.chat_id, new_id=new_id, now=now)
+        log.info("chat %d migrated to %d; resending there", job.chat_id, new_id)
+        self.stats.migrated += 1
+        job.chat_id = new_id
+        return True
+
+    async def _on_gone(self, job: _Job, error: TelegramError) -> None:
+        """The bot may no longer write here: deactivate the chat and skip its open rows."""
+        reason = f"{type(error).__name__}: {error.message}"
+        now = self.clock()
+        async with self.sessions.begin() as session:
+            await deactivate(session, chat_id=job.chat_id, reason=reason, now=now)
+            await close_chat_rows(
+                session, chat_id=job.chat_id, state="skipped", reason=reason, now=now
+            )
+        log.info("chat %d unreachable (%s): deactivated", job.chat_id, reason)
+        self.stats.skipped += 1
+
+    async def _retry_later(self, job: _Job, reason: str) -> None:
+        """Back off and release the row, or give up after the last attempt."""
+        job.attempts += 1
+        if job.attempts >= self.policy.max_attempts:
+            await self._fail(job, f"{reason} (after {job.attempts} attempts)")
+            return
+        self.stats.retries += 1
+        delay = self.policy.backoff(job.attempts, self.rng)
+        await self._write(
+            job,
+            state="pending",
+            attempts=job.attempts,
+            ambiguous=job.ambiguous,
+            last_error=reason[:500],
+            next_attempt_at=self.clock() + dt.timedelta(seconds=delay),
+            claimed_by=None,
+            lease_until=None,
+        )
+
+    async def _fail(self, job: _Job, reason: str) -> None:
+        """Give the row up as `failed` with the reason."""
+        self.stats.failed += 1
+        log.warning("delivery %d to chat %d failed: %s", job.id, job.chat_id, reason)
+        await self._write(
+            job,
+            state="failed",
+            attempts=job.attempts,
+            ambiguous=job.ambiguous,
+            last_error=reason[:500],
+            claimed_by=None,
+            lease_until=None,
+        )

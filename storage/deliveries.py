@@ -1,0 +1,463 @@
+"""The delivery outbox, source polls and digest readiness (keyword-only, never commits).
+
+A `deliveries` row is one message batch (a digest, or a later "update") for one chat and day:
+`pending → sending → sent | failed | skipped`. `message_ids[i]` is set once message i went out,
+so a digest interrupted mid-way resumes at its first unsent message. `sending` means a call may
+be in flight: after a crash such a row is ambiguous (see bot/delivery.py for the policy).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, cast
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, aliased, mapped_column
+
+from storage.models import Base, BigId, UTCDateTime
+
+State = Literal["pending", "sending", "sent", "failed", "skipped"]
+Kind = Literal["digest", "update"]
+STATES: tuple[State, ...] = ("pending", "sending", "sent", "failed", "skipped")
+OPEN_STATES = ("pending", "sending")
+
+
+class Delivery(Base):
+    """One outbox row: the rendered messages for a chat and day, and how far they got."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("chat_id", "digest_date", "kind", "seq", name="uq_deliveries_key"),
+        Index("ix_deliveries_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    digest_date: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    ambiguous: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    messages: Mapped[list[str]] = mapped_column(JSON)
+    message_ids: Mapped[list[int | None]] = mapped_column(JSON)
+    arxiv_ids: Mapped[list[str]] = mapped_column(JSON)
+    known_ids: Mapped[list[str]] = mapped_column(JSON)
+    digest_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class SourcePoll(Base):
+    """The last poll of one digest source (URL template, folder or API)."""
+
+    __tablename__ = "source_polls"
+
+    source: Mapped[str] = mapped_column(Text, primary_key=True)
+    last_polled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    etag: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DigestReadiness(Base):
+    """When a day's digest was first seen, last changed, and judged complete."""
+
+    __tablename__ = "digest_readiness"
+
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    paper_count: Mapped[int] = mapped_column(Integer)
+    first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    last_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ready_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+_DELIVERIES = cast(Table, Delivery.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    """Columns to set on one delivery row (the engine batches many into one transaction)."""
+
+    id: int
+    values: dict[str, Any]
+
+
+def _insert(session: AsyncSession, table: Table) -> Any:
+    """The dialect's INSERT (for ON CONFLICT)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+async def add_delivery(
+    session: AsyncSession,
+    *,
+    chat_id: int,
+    digest_date: dt.date,
+    kind: Kind,
+    messages: Sequence[str],
+    arxiv_ids: Sequence[str],
+    known_ids: Sequence[str],
+    now: dt.datetime,
+    seq: int = 0,
+    digest_id: int | None = None,
+    late: bool = False,
+) -> int | None:
+    """Queue a delivery; None when the row (chat, day, kind, seq) already exists."""
+    values = {
+        "chat_id": chat_id,
+        "digest_date": digest_date,
+        "kind": kind,
+        "seq": seq,
+        "state": "pending",
+        "attempts": 0,
+        "ambiguous": 0,
+        "next_attempt_at": now,
+        "messages": list(messages),
+        "message_ids": [],
+        "arxiv_ids": list(arxiv_ids),
+        "known_ids": list(known_ids),
+        "digest_id": digest_id,
+        "late": late,
+        "created_at": now,
+        "updated_at": now,
+    }
+    statement = _insert(session, _DELIVERIES).values(values).on_conflict_do_nothing()
+    result = await session.execute(statement.returning(_DELIVERIES.c.id))
+    return result.scalar_one_or_none()
+
+
+async def get_delivery(session: AsyncSession, *, delivery_id: int) -> Delivery | None:
+    """One row by id."""
+    return await session.get(Delivery, delivery_id)
+
+
+async def chat_deliveries(
+    session: AsyncSession, *, chat_id: int, digest_date: dt.date | None = None
+) -> list[Delivery]:
+    """A chat's rows (for one day when given), oldest first."""
+    query = select(Delivery).where(Delivery.chat_id == chat_id)
+    if digest_date is not None:
+        query = query.where(Delivery.digest_date == digest_date)
+    query = query.order_by(Delivery.digest_date, Delivery.kind, Delivery.seq)
+    return list((await session.scalars(query)).all())
+
+
+async def day_deliveries(session: AsyncSession, *, digest_date: dt.date) -> list[Delivery]:
+    """Every row for one day."""
+    query = select(Delivery).where(Delivery.digest_date == digest_date).order_by(Delivery.id)
+    return list((await session.scalars(query)).all())
+
+
+async def delivered_chats(session: AsyncSession, *, digest_date: dt.date) -> set[int]:
+    """Chats that already have a digest row for the day (whatever its state)."""
+    query = select(Delivery.chat_id).where(
+        Delivery.digest_date == digest_date, Delivery.kind == "digest"
+    )
+    return set((await session.scalars(query)).all())
+
+
+async def claim_due(
+    session: AsyncSession,
+    *,
+    worker: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    limit: int,
+) -> list[Delivery]:
+    """Claim up to `limit` pending rows that are due and unclaimed (or whose lease ran out).
+
+    A row waits while an older row of its chat is still open, so a chat's messages keep order.
+    """
+    earlier = aliased(Delivery)
+    older_open = (
+        select(earlier.id)
+        .where(earlier.chat_id == Delivery.chat_id, earlier.id < Delivery.id)
+        .where(earlier.state.in_(OPEN_STATES))
+    )
+    query = (
+        select(Delivery)
+        .where(Delivery.state == "pending", Delivery.next_attempt_at <= now)
+        .where(or_(Delivery.claimed_by.is_(None), Delivery.lease_until < now))
+        .where(~older_open.exists())
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list((await session.scalars(query)).all())
+    for row in rows:
+        row.claimed_by, row.lease_until = worker, now + lease
+    await session.flush()
+    return rows
+
+
+async def next_due_at(session: AsyncSession) -> dt.datetime | None:
+    """When the earliest pending row falls due (None when nothing is pending)."""
+    query = select(func.min(Delivery.next_attempt_at)).where(Delivery.state == "pending")
+    value = (await session.execute(query)).scalar_one_or_none()
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)  # SQLite aggregates skip the column's type
+    if isinstance(value, str):
+        return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
+    return value
+
+
+async def open_count(session: AsyncSession) -> int:
+    """Rows still pending or sending."""
+    query = select(func.count()).select_from(Delivery).where(Delivery.state.in_(OPEN_STATES))
+    return int((await session.execute(query)).scalar_one())
+
+
+async def recover_interrupted(
+    session: AsyncSession, *, now: dt.datetime, only_expired: bool = False
+) -> tuple[int, int]:
+    """After a crash: `sending` rows become pending with one more ambiguous outcome, and claims
+    are released. Returns (ambiguous rows, released rows). With `only_expired`, only rows whose
+    lease ran out are touched (other workers may be alive)."""
+    lease_over = or_(Delivery.lease_until.is_(None), Delivery.lease_until < now)
+    sending = update(Delivery).where(Delivery.state == "sending")
+    released = update(Delivery).where(Delivery.state == "pending", Delivery.claimed_by.isnot(None))
+    if only_expired:
+        sending, released = sending.where(lease_over), released.where(lease_over)
+    ambiguous = await session.execute(
+        sending.values(
+            state="pending",
+            ambiguous=Delivery.ambiguous + 1,
+            claimed_by=None,
+            lease_until=None,
+            next_attempt_at=now,
+            last_error="interrupted while sending (ambiguous)",
+            updated_at=now,
+        )
+    )
+    freed = await session.execute(
+        released.values(claimed_by=None, lease_until=None, updated_at=now)
+    )
+    return _rowcount(ambiguous), _rowcount(freed)
+
+
+def _rowcount(result: Any) -> int:
+    """The rows an UPDATE touched."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def apply_changes(session: AsyncSession, *, changes: Sequence[RowChange]) -> None:
+    """Set columns on many rows, one executemany per distinct set of columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for change in changes:
+        keys = tuple(sorted(change.values))
+        params = {f"v_{key}": value for key, value in change.values.items()}
+        groups.setdefault(keys, []).append({"row_id": change.id, **params})
+    for keys, rows in groups.items():
+        statement = (
+            update(_DELIVERIES)
+            .where(_DELIVERIES.c.id == bindparam("row_id"))
+            .values({key: bindparam(f"v_{key}") for key in keys})
+        )
+        await session.execute(statement, rows)
+
+
+async def close_chat_rows(
+    session: AsyncSession, *, chat_id: int, state: State, reason: str, now: dt.datetime
+) -> int:
+    """End every open row of a chat (a blocked chat gets nothing more)."""
+    statement = (
+        update(Delivery)
+        .where(Delivery.chat_id == chat_id, Delivery.state.in_(OPEN_STATES))
+        .values(state=state, last_error=reason[:500], claimed_by=None, updated_at=now)
+    )
+    return _rowcount(await session.execute(statement))
+
+
+async def move_chat_rows(
+    session: AsyncSession, *, old_id: int, new_id: int, now: dt.datetime
+) -> int:
+    """Point a migrated group's open rows at its new supergroup id."""
+    statement = (
+        update(Delivery)
+        .where(Delivery.chat_id == old_id, Delivery.state.in_(OPEN_STATES))
+        .values(chat_id=new_id, updated_at=now)
+    )
+    return _rowcount(await session.execute(statement))
+
+
+async def counts_by_state(
+    session: AsyncSession, *, digest_date: dt.date | None = None
+) -> dict[str, int]:
+    """How many rows are in each state (every state listed, zeros included)."""
+    query = select(Delivery.state, func.count()).group_by(Delivery.state)
+    if digest_date is not None:
+        query = query.where(Delivery.digest_date == digest_date)
+    counts: dict[str, int] = dict.fromkeys(STATES, 0)
+    for state, count in (await session.execute(query)).all():
+        counts[state] = int(count)
+    return counts
+
+
+async def ambiguous_total(session: AsyncSession) -> int:
+    """Ambiguous outcomes counted over every row."""
+    query = select(func.coalesce(func.sum(Delivery.ambiguous), 0))
+    return int((await session.execute(query)).scalar_one())
+
+
+async def recent_errors(session: AsyncSession, *, limit: int = 5) -> list[Delivery]:
+    """The latest rows that recorded an error."""
+    query = (
+        select(Delivery)
+        .where(Delivery.last_error.isnot(None))
+        .order_by(Delivery.updated_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def last_sent(session: AsyncSession, *, chat_id: int) -> Delivery | None:
+    """The chat's most recent sent row."""
+    query = (
+        select(Delivery)
+        .where(Delivery.chat_id == chat_id, Delivery.state == "sent")
+        .order_by(Delivery.digest_date.desc(), Delivery.sent_at.desc())
+        .limit(1)
+    )
+    return (await session.scalars(query)).first()
+
+
+async def reset_for_resend(
+    session: AsyncSession, *, chat_id: int, digest_date: dt.date, now: dt.datetime
+) -> int:
+    """Make a chat's rows for a day go out again from their first message (admin /resend)."""
+    statement = (
+        update(Delivery)
+        .where(Delivery.chat_id == chat_id, Delivery.digest_date == digest_date)
+        .where(Delivery.state != "sending")
+        .values(
+            state="pending",
+            message_ids=[],
+            attempts=0,
+            next_attempt_at=now,
+            claimed_by=None,
+            last_error=None,
+            updated_at=now,
+        )
+    )
+    return _rowcount(await session.execute(statement))
+
+
+# source polls
+
+
+async def get_poll(session: AsyncSession, *, source: str) -> SourcePoll | None:
+    """The last poll of a source."""
+    return await session.get(SourcePoll, source)
+
+
+async def record_poll(
+    session: AsyncSession,
+    *,
+    source: str,
+    now: dt.datetime,
+    status: str,
+    error: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> SourcePoll:
+    """Store the outcome of one poll; validators are kept when a poll brings none."""
+    poll = await session.get(SourcePoll, source)
+    if poll is None:
+        poll = SourcePoll(source=source, failures=0)
+        session.add(poll)
+    poll.last_polled_at, poll.last_status, poll.last_error = now, status, error
+    if error is None:
+        poll.last_success_at, poll.failures = now, 0
+    else:
+        poll.failures = (poll.failures or 0) + 1
+    poll.etag = etag or poll.etag
+    poll.last_modified = last_modified or poll.last_modified
+    await session.flush()
+    return poll
+
+
+async def all_polls(session: AsyncSession) -> list[SourcePoll]:
+    """Every source's last poll, by name."""
+    return list((await session.scalars(select(SourcePoll).order_by(SourcePoll.source))).all())
+
+
+# readiness
+
+
+async def observe_digest(
+    session: AsyncSession,
+    *,
+    date: dt.date,
+    content_hash: str,
+    paper_count: int,
+    now: dt.datetime,
+) -> DigestReadiness:
+    """Note the digest's current content; a change restarts its settle period."""
+    row = await session.get(DigestReadiness, date)
+    if row is None:
+        row = DigestReadiness(
+            date=date,
+            content_hash=content_hash,
+            paper_count=paper_count,
+            first_seen_at=now,
+            last_changed_at=now,
+        )
+        session.add(row)
+    elif row.content_hash != content_hash:
+        row.content_hash, row.paper_count, row.last_changed_at = content_hash, paper_count, now
+    await session.flush()
+    return row
+
+
+async def mark_ready(session: AsyncSession, *, date: dt.date, now: dt.datetime) -> None:
+    """Record that the day's digest is complete enough to deliver."""
+    row = await session.get(DigestReadiness, date)
+    if row is not None and row.ready_at is None:
+        row.ready_at = now
+        await session.flush()
+
+
+async def readiness(session: AsyncSession, *, date: dt.date) -> DigestReadiness | None:
+    """The day's readiness row."""
+    return await session.get(DigestReadiness, date)
+
+
+async def ready_days(session: AsyncSession, *, since: dt.date) -> list[DigestReadiness]:
+    """Ready days from `since` on, oldest first."""
+    query = (
+        select(DigestReadiness)
+        .where(DigestReadiness.date >= since, DigestReadiness.ready_at.isnot(None))
+        .order_by(DigestReadiness.date)
+    )
+    return list((await session.scalars(query)).all())

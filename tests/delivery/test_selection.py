@@ -1,0 +1,71 @@
+"""Per-chat selection: top N by votes, minimum votes, keywords, followed authors."""
+
+from __future__ import annotations
+
+from bot.digest.models import Paper, SummarySection
+from bot.selection import ChatFilters, select_papers
+
+
+def _paper(
+    arxiv_id: str,
+    votes: int | None,
+    title: str = "A paper",
+    bullets: tuple[str, ...] = (),
+    authors: tuple[str, ...] = (),
+) -> Paper:
+    """A paper with just the fields selection looks at."""
+    summary = (SummarySection(title="What's New", bullets=bullets),) if bullets else ()
+    return Paper(
+        arxiv_id=arxiv_id,
+        title=title,
+        link=f"https://arxiv.org/abs/{arxiv_id}",
+        votes=votes,
+        authors=authors,
+        summary=summary,
+    )
+
+
+def _ids(papers: list[Paper]) -> list[str]:
+    """The arXiv ids, in order."""
+    return [paper.arxiv_id for paper in papers]
+
+
+def test_top_n_by_votes_even_when_unsorted() -> None:
+    """The file order is not the vote order: the top N come out best first, unknown votes last."""
+    papers = [_paper("1", 5), _paper("2", None), _paper("3", 40), _paper("4", 12), _paper("5", 12)]
+    assert _ids(select_papers(papers, ChatFilters(top_n=3))) == ["3", "4", "5"]
+    assert _ids(select_papers(papers, ChatFilters(top_n=10))) == ["3", "4", "5", "1", "2"]
+
+
+def test_minimum_votes() -> None:
+    """Papers under the minimum (and with unknown votes) are left out."""
+    papers = [_paper("1", 5), _paper("2", None), _paper("3", 40)]
+    assert _ids(select_papers(papers, ChatFilters(min_votes=10))) == ["3"]
+
+
+def test_keywords_match_titles_and_summaries_in_korean_and_english() -> None:
+    """Include keywords match case-insensitively in titles or Korean summaries; exclude wins."""
+    papers = [
+        _paper("1", 9, title="Diffusion Models for VIDEO"),
+        _paper("2", 8, bullets=("새로운 강화학습 방법을 제안합니다",)),
+        _paper("3", 7, title="Video agents", bullets=("강화학습",)),
+        _paper("4", 6, title="Unrelated"),
+    ]
+    wanted = ChatFilters(include_keywords=("video", "강화학습"))
+    assert _ids(select_papers(papers, wanted)) == ["1", "2", "3"]
+    unwanted = ChatFilters(include_keywords=("video", "강화학습"), exclude_keywords=("AGENTS",))
+    assert _ids(select_papers(papers, unwanted)) == ["1", "2"]
+
+
+def test_followed_authors_always_included() -> None:
+    """A followed author's paper comes through any filter, in vote order with the rest."""
+    papers = [_paper("1", 50), _paper("2", 1, authors=("Ada  Lovelace",)), _paper("3", 30)]
+    filters = ChatFilters(top_n=1, min_votes=10, followed_authors=("ada lovelace",))
+    assert _ids(select_papers(papers, filters)) == ["1", "2"]
+
+
+def test_empty_selection_and_duplicates() -> None:
+    """Nothing passing means nothing to send; a paper listed twice is selected once."""
+    papers = [_paper("1", 3), _paper("1", 3), _paper("2", 2)]
+    assert select_papers(papers, ChatFilters(min_votes=100)) == []
+    assert _ids(select_papers(papers, ChatFilters())) == ["1", "2"]
