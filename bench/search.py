@@ -1,0 +1,219 @@
+"""Search at scale: the real corpus plus generated papers, 1,000 mixed queries, SQLite latency.
+
+Generated papers recombine real titles, author names and summary sentences with a seeded RNG,
+so the vocabulary and Korean/English mix are realistic. They go through the real write path
+(`store_digests`, which indexes as it stores). Figures: p50/p95/p99 of the full
+`search_papers` call, index size (search tables' pages), and the ingest+index time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import random
+import re
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bot.digest import Digest, DigestError, Paper, SummarySection, parse_digest
+from bot.ingest import expand
+from storage.db import create_engine, session_factory, upgrade
+from storage.papers import StoreCache, store_digests
+from storage.search import search_papers
+
+DEFAULT_CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
+PER_DAY = 50
+DAYS_PER_BATCH = 20
+_SENTENCE = re.compile(r"(?<=[.!?다])\s+")
+
+
+def load_corpus(folder: Path) -> list[Digest]:
+    """Every parsable Markdown digest of the corpus."""
+    digests = []
+    for name in expand([str(folder / "daily_papers_ko")]):
+        try:
+            digests.append(parse_digest(Path(name).read_text(encoding="utf-8-sig"), source=name))
+        except DigestError:
+            continue
+    return digests
+
+
+def generated(real: list[Paper], count: int, rng: random.Random) -> list[Digest]:
+    """`count` synthetic papers in daily digests of PER_DAY, recombined from `real` papers."""
+    titles = [p.title.split() for p in real]
+    names = sorted({name for p in real for name in p.authors})
+    sentences = [
+        s for p in real for part in p.summary for b in part.bullets for s in _SENTENCE.split(b)
+    ]
+    digests, day = [], dt.date(2019, 1, 1)
+    for start in range(0, count, PER_DAY):
+        papers = []
+        for i in range(start, min(start + PER_DAY, count)):
+            a, b = rng.choice(titles), rng.choice(titles)
+            title = " ".join(a[: len(a) // 2] + b[len(b) // 2 :])
+            bullets = tuple(" ".join(rng.sample(sentences, 3)) for _ in range(3))
+            arxiv_id = f"{1000 + i // 100000:04d}.{i % 100000:05d}"
+            papers.append(
+                Paper(
+                    arxiv_id=arxiv_id,
+                    title=title,
+                    link=f"https://arxiv.org/abs/{arxiv_id}",
+                    votes=rng.randint(0, 200),
+                    authors=tuple(rng.sample(names, rng.randint(1, 8))),
+                    summary=(SummarySection(bullets=bullets),),
+                    raw=title,
+                )
+            )
+        digests.append(
+            Digest(
+                date=day,
+                source=f"gen/{day}",
+                format="markdown",
+                papers=tuple(papers),
+                raw=f"gen {day} {start}",
+            )
+        )
+        day += dt.timedelta(days=1)
+    return digests
+
+
+def queries(real: list[Paper], count: int, rng: random.Random) -> list[str]:
+    """Mixed queries: Korean and English words, title fragments, names, ids, filters, junk."""
+    korean = sorted(
+        {
+            w
+            for p in real
+            for part in p.summary
+            for b in part.bullets
+            for w in b.split()
+            if re.fullmatch(r"[가-힣]{2,6}", w)
+        }
+    )
+    english = sorted(
+        {w.lower() for p in real for w in p.title.split() if re.fullmatch(r"[A-Za-z-]{4,}", w)}
+    )
+    names = sorted({name for p in real for name in p.authors})
+    makers = [
+        lambda: rng.choice(korean),
+        lambda: f"{rng.choice(korean)} {rng.choice(korean)}",
+        lambda: rng.choice(english),
+        lambda: f"{rng.choice(english)} {rng.choice(english)}",
+        lambda: " ".join(rng.choice(real).title.split()[:3]),
+        lambda: f"{rng.choice(english)} {rng.choice(korean)}",
+        lambda: rng.choice(names),
+        lambda: f'"{" ".join(rng.choice(real).title.split()[:2])}" year:2024',
+        lambda: f"{rng.choice(english)} -{rng.choice(english)}",
+        lambda: rng.choice(real).arxiv_id,
+        lambda: f"author:{rng.choice(names).split()[-1]}",
+    ]
+    return [rng.choice(makers)() for _ in range(count)]
+
+
+async def build(url: str, digests: list[Digest]) -> float:
+    """Store (and index) every digest through the real write path; return seconds."""
+    await upgrade(url)
+    engine = create_engine(url)
+    sessions, cache = session_factory(engine), StoreCache()
+    started = time.perf_counter()
+    try:
+        for start in range(0, len(digests), DAYS_PER_BATCH):
+            async with sessions.begin() as session:
+                batch = [(d, d.source) for d in digests[start : start + DAYS_PER_BATCH]]
+                await store_digests(session, digests=batch, cache=cache)
+    finally:
+        await engine.dispose()
+    return time.perf_counter() - started
+
+
+async def measure(url: str, texts: list[str]) -> list[float]:
+    """Milliseconds of each full `search_papers` call (one session, as a handler would)."""
+    engine = create_engine(url)
+    timings = []
+    try:
+        async with session_factory(engine)() as session:
+            for query in texts[:20]:
+                await search_papers(session, query=query)  # warm caches
+            for query in texts:
+                started = time.perf_counter()
+                await search_papers(session, query=query)
+                timings.append((time.perf_counter() - started) * 1000)
+    finally:
+        await engine.dispose()
+    return timings
+
+
+def index_bytes(path: str) -> tuple[int, int]:
+    """Bytes of the search tables (FTS5 shadow tables + documents) and of the whole file."""
+    with sqlite3.connect(path) as db:
+        try:
+            rows = db.execute(
+                "SELECT sum(pgsize) FROM dbstat "
+                "WHERE name LIKE 'search_%' OR name LIKE 'author_fts%'"
+            ).fetchone()
+            search = int(rows[0] or 0)
+        except sqlite3.OperationalError:
+            search = -1
+    return search, os.path.getsize(path)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile of `values`."""
+    return statistics.quantiles(values, n=1000)[int(q * 1000) - 1]
+
+
+def main() -> None:
+    """Build the archive, run the queries, print figures and the JSON line last."""
+    parser = argparse.ArgumentParser(prog="python -m bench.search", description=__doc__)
+    parser.add_argument("--papers", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--keep", type=Path, help="build into (or reuse) this SQLite file")
+    parser.add_argument("--slowest", type=int, default=0, help="print the N slowest queries")
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    corpus = load_corpus(args.corpus)
+    real = [p for d in corpus for p in d.papers]
+    extra = max(0, args.papers - len({p.arxiv_id for p in real}))
+    digests = generated(real, extra, rng) + corpus
+    texts = queries(real, args.queries, rng)
+    with tempfile.TemporaryDirectory(prefix="paperboy-search-") as folder:
+        path = str(args.keep or f"{folder}/bench.sqlite3")
+        url = f"sqlite+aiosqlite:///{path}"
+        reuse = args.keep is not None and args.keep.exists()
+        seconds = float("nan") if reuse else asyncio.run(build(url, digests))
+        papers = sum(len(d.papers) for d in digests)
+        print(f"ingest+index: {papers} papers in {seconds:.1f}s ({papers / seconds:.0f}/s)")
+        timings = asyncio.run(measure(url, texts))
+        search_size, file_size = index_bytes(path)
+    for ms, query in sorted(zip(timings, texts, strict=True), reverse=True)[: args.slowest]:
+        print(f"{ms:8.1f} ms  {query[:80]}")
+    result = {
+        "bench": "search",
+        "backend": "sqlite",
+        "papers": papers,
+        "queries": len(timings),
+        "p50_ms": round(percentile(timings, 0.5), 2),
+        "p95_ms": round(percentile(timings, 0.95), 2),
+        "p99_ms": round(percentile(timings, 0.99), 2),
+        "max_ms": round(max(timings), 2),
+        "index_bytes": search_size,
+        "db_bytes": file_size,
+        "ingest_index_seconds": round(seconds, 1),
+        "papers_per_s": round(papers / seconds, 1),
+        "target_p95_ms": 20,
+    }
+    print(
+        f"latency p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, p99 {result['p99_ms']} ms"
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

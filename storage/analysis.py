@@ -1,0 +1,248 @@
+"""Text analysis for search (pure): Korean and English tokens, and the query language.
+
+Documents and queries go through the same analysis, so a token in a query always has the form
+the index stores. Korean uses Hangul bigrams (chosen by measurement over a morphological
+analyser: see tests/search/README.md): every Hangul run becomes its overlapping syllable bigrams,
+plus a bigram across a single space, so `강화 학습` and `강화학습` index the same bigrams. A query
+strips a trailing particle (`모달리티의` → `모달리티`) and asks for its bigrams as a phrase.
+English is case- and diacritic-folded, plurals are stemmed, and a hyphenated compound adds its
+joined form (`text-to-video` → `texttovideo text to video`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from storage.names import normalize_name
+
+MAX_QUERY_CHARS = 500  # longer input is cut: nobody types more, and it bounds the work
+MAX_TERMS = 24  # terms per query after analysis, for the same reason
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]+")
+_OTHER_SCRIPT = re.compile(r"[^\x00-\x7f\uac00-\ud7a3]+")
+# Hangul runs, or words of other letters/digits joined by hyphens; `_` and punctuation split.
+_RUN = re.compile(r"[\uac00-\ud7a3]+|[^\W_\uac00-\ud7a3]+(?:-[^\W_\uac00-\ud7a3]+)*")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+# Particles and endings a Korean noun carries in a query, longest first.
+_PARTICLE_TEXT = """
+으로써 으로서 에서는 에서도 에게서 으로는 이라는 이라고 에서의 으로의 까지의
+에서 에게 으로 로써 로서 부터 까지 보다 처럼 하고 이나 이며 이다 라는 라고
+과의 와의 에는 에도 에의 로의 들의 들이 들은 들을
+은 는 이 가 을 를 의 에 로 와 과 도 만 들
+"""
+_PARTICLES = tuple(sorted(set(_PARTICLE_TEXT.split()), key=len, reverse=True))
+_ARXIV_ID = re.compile(
+    r"(?:arxiv\.org/(?:abs|pdf)/|huggingface\.co/papers/|arxiv:\s*)?"
+    r"\b(\d{4}\.\d{4,5})(?:v\d+)?\b",
+    re.IGNORECASE,
+)
+_FIELD = re.compile(
+    r'(-?)(?:(author|year|date|from|to):)?("([^"]*)"?|\S+)',
+    re.IGNORECASE,
+)
+_DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
+
+
+def fold(text: str) -> str:
+    """Case-, width- and diacritic-fold `text`, keeping Hangul syllables whole."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    if text.isascii():
+        return text
+    return _OTHER_SCRIPT.sub(_fold_match, text)
+
+
+def _fold_match(match: re.Match[str]) -> str:
+    """Fold letters outside ASCII and Hangul through the author-name folding (`ł` → `l`)."""
+    return "".join(_fold_char(ch) for ch in match.group())
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    """One folded character: accented letters lose their marks, punctuation stays."""
+    return normalize_name(ch) if ch.isalpha() else ch
+
+
+def stem(word: str) -> str:
+    """A light English stemmer (Harman's S-stemmer plus long `-ing`): `models` → `model`."""
+    if word.endswith("ing") and len(word) >= 8 and word.isascii():
+        return word[:-3]  # watermarking → watermark, learning → learn (queries fold the same way)
+    if len(word) <= 3 or not word.endswith("s") or not word.isascii() or word[-2].isdigit():
+        return word
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")) and word[-3] in "sxz":
+        return word[:-2]
+    return word[:-1]
+
+
+def strip_particle(run: str) -> str:
+    """`모달리티의` → `모달리티`: drop one trailing particle when two syllables remain."""
+    for particle in _PARTICLES:
+        if run.endswith(particle) and len(run) - len(particle) >= 2:
+            return run[: -len(particle)]
+    return run
+
+
+def hangul_bigrams(run: str) -> list[str]:
+    """Overlapping syllable bigrams of a Hangul run (the run itself when it is one syllable)."""
+    if len(run) < 2:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def _word_tokens(word: str) -> list[str]:
+    """Tokens of a non-Hangul word: joined form first for compounds, then stemmed parts."""
+    parts = [part for part in word.split("-") if part]
+    if len(parts) == 1:
+        return [stem(parts[0])]
+    return [stem("".join(parts)), *(stem(part) for part in parts)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _run_tokens(run: str) -> tuple[str, ...]:
+    """Index tokens of one run (memoised: summaries repeat the same words all the time)."""
+    if "\uac00" <= run[0] <= "\ud7a3":
+        return tuple(hangul_bigrams(run))
+    return tuple(_word_tokens(run))
+
+
+def analyze(text: str) -> list[str]:
+    """The index tokens of a document text, in order (positions matter for phrases)."""
+    tokens: list[str] = []
+    folded = fold(text)
+    last_end, last_syllable = -2, ""
+    for match in _RUN.finditer(folded):
+        run = match.group()
+        if "\uac00" <= run[0] <= "\ud7a3":
+            # A bigram across one space, so `강화 학습` also holds the `화학` of `강화학습`.
+            if last_syllable and last_end == match.start() - 1 and folded[last_end] == " ":
+                tokens.append(last_syllable + run[0])
+            last_end, last_syllable = match.end(), run[-1]
+        else:
+            last_syllable = ""
+        tokens.extend(_run_tokens(run))
+    return tokens
+
+
+def term_tokens(word: str) -> list[list[str]]:
+    """Alternatives for one query word, each a token sequence to match as a phrase."""
+    folded = fold(word)
+    runs = [match.group() for match in _RUN.finditer(folded)]
+    if not runs:
+        return []
+    sequence: list[str] = []
+    for run in runs:
+        if _HANGUL.match(run):
+            sequence.extend(hangul_bigrams(strip_particle(run)))
+        else:
+            sequence.extend(stem(part) for part in run.split("-") if part)
+    compounds = [run for run in runs if "-" in run and not _HANGUL.match(run)]
+    if len(runs) == 1 and compounds:
+        return [sequence, [stem(compounds[0].replace("-", ""))]]
+    return [sequence]
+
+
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """An inclusive day range as ISO strings (either end open)."""
+
+    start: str | None = None
+    end: str | None = None
+
+
+@dataclass(slots=True)
+class ParsedQuery:
+    """What a user typed, split into terms, phrases, exclusions, filters and arXiv ids."""
+
+    words: list[str] = field(default_factory=list)
+    phrases: list[str] = field(default_factory=list)
+    excluded: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    dates: DateRange = field(default_factory=DateRange)
+    arxiv_ids: list[str] = field(default_factory=list)
+
+    @property
+    def has_text(self) -> bool:
+        """Whether any positive text term is left to match."""
+        return bool(self.words or self.phrases)
+
+
+def _day(text: str, *, end: bool) -> str | None:
+    """`2024`, `2024-03` or `2024-03-05` as the first (or last) ISO day it covers."""
+    match = _DATE.match(text.strip())
+    if match is None:
+        return None
+    year, month, day = match.group(1), match.group(2), match.group(3)
+    if not 1 <= int(month or 1) <= 12 or not 1 <= int(day or 1) <= 31:
+        return None
+    last = calendar.monthrange(int(year), int(month or 12))[1]
+    if day:
+        return f"{year}-{int(month):02d}-{min(int(day), last):02d}"
+    if month:
+        return f"{year}-{int(month):02d}-{last if end else 1:02d}"
+    return f"{year}-{'12-31' if end else '01-01'}"
+
+
+def _date_filter(name: str, value: str, dates: DateRange) -> DateRange:
+    """Apply one `year:`/`date:`/`from:`/`to:` value to the range so far."""
+    if name == "from":
+        return DateRange(_day(value, end=False) or dates.start, dates.end)
+    if name == "to":
+        return DateRange(dates.start, _day(value, end=True) or dates.end)
+    if ".." not in value:
+        return DateRange(_day(value, end=False) or dates.start, _day(value, end=True) or dates.end)
+    low, high = value.split("..", 1)
+    start = _day(low, end=False) if low else None
+    end = _day(high, end=True) if high else None
+    return DateRange(start or dates.start, end or dates.end)
+
+
+def _url_id(match: re.Match[str]) -> str:
+    """A URL reduced to the arXiv id it holds (or nothing), so its other words are not terms."""
+    found = _ARXIV_ID.search(match.group())
+    return f" {found.group(1)} " if found else " "
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Split raw user text into a `ParsedQuery`; never raises, whatever the input."""
+    text = unicodedata.normalize("NFKC", text[:MAX_QUERY_CHARS])
+    parsed = ParsedQuery()
+    parsed.arxiv_ids.extend(dict.fromkeys(match.group(1) for match in _ARXIV_ID.finditer(text)))
+    text = _ARXIV_ID.sub(" ", re.sub(r"https?://\S+", _url_id, text))
+    for match in _FIELD.finditer(text):
+        negate, name, raw, quoted = match.groups()
+        value = quoted if quoted is not None else raw
+        _add_part(parsed, negate=bool(negate), name=(name or "").lower(), value=value, raw=raw)
+    return parsed
+
+
+def _add_part(parsed: ParsedQuery, *, negate: bool, name: str, value: str, raw: str) -> None:
+    """Put one parsed query part where it belongs."""
+    if not value.strip():
+        return
+    if name == "author":
+        parsed.authors.append(value)
+    elif name in ("year", "date", "from", "to"):
+        parsed.dates = _date_filter(name, value, parsed.dates)
+    elif negate:
+        parsed.excluded.append(value)
+    elif raw.startswith('"') and " " in value.strip():
+        parsed.phrases.append(value)
+    else:
+        parsed.words.append(value)
+
+
+def author_terms(name: str) -> list[str]:
+    """Folded words of an author query: `Y. LeCun` → `y`, `lecun`."""
+    return normalize_name(name).split()[:8]
+
+
+def ascii_words(text: str) -> list[str]:
+    """Lower-case ASCII words of `text` (for glossary look-ups)."""
+    return _ASCII_WORD.findall(fold(text))

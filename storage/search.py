@@ -1,0 +1,570 @@
+"""Full-text search over the archive: indexing at ingest, paper and author queries.
+
+One `search_documents` row per paper holds pre-analysed tokens (storage.analysis) for its
+title, authors and summary/abstract. SQLite indexes them with an FTS5 table (unicode61 only
+splits on the spaces we put there); PostgreSQL with a generated tsvector ('simple' config) and
+GIN. Queries are built from our own quoted tokens only, never from raw user text.
+
+Ranking (documented contract):
+    score = text × (1 + 0.15·ln(1 + votes)) × (1 + 0.3·exp(−age_days / 180))
+where `text` is FTS5 BM25 negated (column weights title 5, authors 3, body 1; on PostgreSQL
+ts_rank with weights A=1, B=0.6, C=0.3 scaled ×10) times a title boost (1 + the share of query
+terms whose tokens appear as a phrase in the title), `votes` the paper's latest vote count and
+`age_days` its distance from the newest paper in the archive (not the wall clock, so results do
+not drift). The 200 best BM25 candidates are re-ranked with this formula. A paper named by an
+arXiv id or URL in the query comes first with score 1e6.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import glossary
+from storage.analysis import (
+    MAX_TERMS,
+    ParsedQuery,
+    analyze,
+    author_terms,
+    parse_query,
+    term_tokens,
+)
+from storage.models import Author, DigestEntry, PaperAuthor, StoredPaper
+from storage.names import normalize_name as _fold_name
+
+_CHUNK = 500
+_CANDIDATES = 200
+ID_SCORE = 1e6
+_PAPERS: Table = StoredPaper.__table__  # type: ignore[assignment]
+_ENTRIES: Table = DigestEntry.__table__  # type: ignore[assignment]
+_AUTHORS: Table = Author.__table__  # type: ignore[assignment]
+_PAPER_AUTHORS: Table = PaperAuthor.__table__  # type: ignore[assignment]
+# Declared here, not in storage.models: only search reads or writes it (migration 0002).
+DOCUMENTS = Table(
+    "search_documents",
+    MetaData(),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("arxiv_id", String(64), nullable=False, unique=True),
+    Column("title_tokens", Text, nullable=False),
+    Column("author_tokens", Text, nullable=False),
+    Column("body_tokens", Text, nullable=False),
+    Column("votes", Integer),
+    Column("day", Date, nullable=False),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A paper found by `search_papers`, best first."""
+
+    arxiv_id: str
+    title: str
+    score: float
+    votes: int | None
+    last_seen: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorHit:
+    """An author found by `search_authors`, best first."""
+
+    author_id: int
+    name: str
+    paper_count: int
+    score: float
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    """Split `items` for IN lists."""
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _dialect(session: AsyncSession) -> str:
+    """The session's database dialect name."""
+    return session.get_bind().dialect.name
+
+
+# --- Indexing -------------------------------------------------------------------------------
+
+
+def _summary_text(summary: Any) -> str:
+    """The plain text of a stored summary (JSON list of sections)."""
+    parts: list[str] = []
+    for section in summary or ():
+        if isinstance(section, dict):
+            parts.append(str(section.get("title") or ""))
+            parts.extend(str(bullet) for bullet in section.get("bullets", ()))
+    return "\n".join(parts)
+
+
+async def _entry_texts(session: AsyncSession, *, ids: Sequence[str]) -> dict[str, list[str]]:
+    """Per paper: its other titles and its newest summary (older revisions repeat it)."""
+    query = (
+        select(_ENTRIES.c.arxiv_id, _ENTRIES.c.title, _ENTRIES.c.summary)
+        .where(_ENTRIES.c.arxiv_id.in_(ids))
+        .order_by(_ENTRIES.c.digest_id.desc())
+    )
+    texts: dict[str, list[str]] = {}
+    for row in await session.execute(query):
+        known = texts.get(row.arxiv_id)
+        if known is None:
+            texts[row.arxiv_id] = [row.title, _summary_text(row.summary)]
+        elif row.title not in known:
+            known.insert(0, row.title)
+    return texts
+
+
+async def _author_names(session: AsyncSession, *, ids: Sequence[str]) -> dict[str, list[str]]:
+    """Folded author names of each paper."""
+    query = (
+        select(_PAPER_AUTHORS.c.arxiv_id, _AUTHORS.c.normalized)
+        .join(_AUTHORS, _AUTHORS.c.id == _PAPER_AUTHORS.c.author_id)
+        .where(_PAPER_AUTHORS.c.arxiv_id.in_(ids))
+    )
+    names: dict[str, list[str]] = {}
+    for row in await session.execute(query):
+        names.setdefault(row.arxiv_id, []).append(row.normalized)
+    return names
+
+
+def document_row(*, paper: Any, authors: Sequence[str], texts: Sequence[str]) -> dict[str, Any]:
+    """The search_documents row of one paper from its row, folded author names and texts."""
+    body = [*texts[1:], paper.abstract or ""]
+    return {
+        "arxiv_id": paper.arxiv_id,
+        "title_tokens": " ".join(analyze(paper.title)),
+        "author_tokens": " ".join(analyze(" ; ".join(authors))),
+        "body_tokens": " ".join(analyze("\n".join(body))),
+        "votes": paper.latest_votes,
+        "day": paper.last_seen,
+    }
+
+
+def _upsert(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT (arxiv_id) DO UPDATE for the session's dialect."""
+    insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
+    statement = insert(DOCUMENTS)
+    columns = [c.name for c in DOCUMENTS.columns if c.name not in ("id", "arxiv_id")]
+    return statement.on_conflict_do_update(
+        index_elements=[DOCUMENTS.c.arxiv_id],
+        set_={name: statement.excluded[name] for name in columns},
+    )
+
+
+async def index_papers(session: AsyncSession, *, arxiv_ids: Sequence[str]) -> None:
+    """(Re-)index the given papers from the archive; idempotent, unknown ids are ignored."""
+    unique = list(dict.fromkeys(arxiv_ids))
+    for chunk in _chunks(unique):
+        papers = (await session.execute(select(_PAPERS).where(_PAPERS.c.arxiv_id.in_(chunk)))).all()
+        if not papers:
+            continue
+        ids = [row.arxiv_id for row in papers]
+        texts = await _entry_texts(session, ids=ids)
+        authors = await _author_names(session, ids=ids)
+        rows = [
+            document_row(
+                paper=row,
+                authors=authors.get(row.arxiv_id, ()),
+                texts=texts.get(row.arxiv_id, [row.title, ""]),
+            )
+            for row in papers
+        ]
+        await session.execute(_upsert(session), rows)
+
+
+async def rebuild_index(session: AsyncSession) -> None:
+    """Drop every search document and index the whole archive again."""
+    await session.execute(delete(DOCUMENTS))
+    ids = list((await session.execute(select(_PAPERS.c.arxiv_id))).scalars())
+    await index_papers(session, arxiv_ids=ids)
+
+
+# --- Paper queries ----------------------------------------------------------------------------
+
+
+def _alternatives(word: str) -> list[list[str]]:
+    """Token sequences any of which matches `word`, widened by the glossary."""
+    alternatives = [tokens for tokens in term_tokens(word) if tokens]
+    for other in glossary.translations(word):
+        alternatives.extend(tokens for tokens in _phrase_tokens(other) if tokens)
+    unique: dict[tuple[str, ...], None] = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives)
+    return [list(tokens) for tokens in unique]
+
+
+def _phrase_tokens(phrase: str) -> list[list[str]]:
+    """A multi-word phrase as one token sequence (what the index stores for that text)."""
+    tokens = analyze(phrase)
+    return [tokens] if tokens else []
+
+
+def _terms(parsed: ParsedQuery) -> tuple[list[list[list[str]]], list[list[list[str]]]]:
+    """Positive terms (each a list of alternatives) and excluded terms, bounded in number."""
+    positive = [_phrase_tokens(phrase) for phrase in parsed.phrases]
+    positive += _merge_glossary_phrases(parsed.words)
+    negative = [term_tokens(word) for word in parsed.excluded]
+    return [t for t in positive if t][:MAX_TERMS], [t for t in negative if t][:MAX_TERMS]
+
+
+def _merge_glossary_phrases(words: Sequence[str]) -> list[list[list[str]]]:
+    """Alternatives per word; a run of words forming a glossary entry adds its translation."""
+    terms: list[list[list[str]]] = []
+    index = 0
+    while index < len(words):
+        span, translations = glossary.longest_match(words[index:])
+        if span > 1:
+            phrase = " ".join(words[index : index + span])
+            alternatives = [[tok for w in words[index : index + span] for tok in _first(w)]]
+            alternatives += [tokens for other in translations for tokens in _phrase_tokens(other)]
+            alternatives += _phrase_tokens(phrase)
+            terms.append(_dedupe(alternatives))
+            index += span
+            continue
+        terms.append(_alternatives(words[index]))
+        index += 1
+    return terms
+
+
+def _first(word: str) -> list[str]:
+    """The main token sequence of one query word."""
+    found = term_tokens(word)
+    return found[0] if found else []
+
+
+def _dedupe(alternatives: list[list[str]]) -> list[list[str]]:
+    """Drop empty and repeated alternatives, keeping order."""
+    unique = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives if a)
+    return [list(tokens) for tokens in unique]
+
+
+def fts5_expression(positive: list[list[list[str]]], negative: list[list[list[str]]]) -> str:
+    """An FTS5 MATCH expression from analysed tokens, each quoted (tokens hold no quotes)."""
+
+    def phrase(tokens: list[str]) -> str:
+        return '"' + " ".join(token.replace('"', "") for token in tokens) + '"'
+
+    def term(alternatives: list[list[str]]) -> str:
+        return "(" + " OR ".join(phrase(tokens) for tokens in alternatives) + ")"
+
+    expression = " AND ".join(term(alternatives) for alternatives in positive)
+    for alternatives in negative:
+        expression += " NOT " + term(alternatives)
+    return expression
+
+
+def tsquery_expression(positive: list[list[list[str]]], negative: list[list[list[str]]]) -> str:
+    """The same query as a PostgreSQL to_tsquery('simple', …) string, tokens quoted."""
+
+    def phrase(tokens: list[str]) -> str:
+        return "(" + " <-> ".join("'" + token.replace("'", "") + "'" for token in tokens) + ")"
+
+    def term(alternatives: list[list[str]]) -> str:
+        return "(" + " | ".join(phrase(tokens) for tokens in alternatives) + ")"
+
+    expression = " & ".join(term(alternatives) for alternatives in positive)
+    for alternatives in negative:
+        expression += " & !" + term(alternatives)
+    return expression
+
+
+def _filters(parsed: ParsedQuery, author_ids: list[int] | None) -> tuple[list[Any], dict[str, Any]]:
+    """SQL conditions on search_documents `d` for dates and authors, with their parameters."""
+    conditions: list[Any] = []
+    params: dict[str, Any] = {}
+    if parsed.dates.start:
+        conditions.append("d.day >= :start")
+        params["start"] = dt.date.fromisoformat(parsed.dates.start)
+    if parsed.dates.end:
+        conditions.append("d.day <= :end")
+        params["end"] = dt.date.fromisoformat(parsed.dates.end)
+    if author_ids is not None:
+        conditions.append(
+            "d.arxiv_id IN (SELECT pa.arxiv_id FROM paper_authors pa "
+            "WHERE pa.author_id IN :author_ids)"
+        )
+        params["author_ids"] = author_ids or [-1]
+    return conditions, params
+
+
+async def _candidates(
+    session: AsyncSession, *, parsed: ParsedQuery, author_ids: list[int] | None
+) -> list[tuple[str, float, int | None, dt.date]]:
+    """Up to 200 (arxiv_id, text score, votes, day) by text relevance, or by votes without text."""
+    positive, negative = _terms(parsed)
+    conditions, params = _filters(parsed, author_ids)
+    if not positive and (parsed.has_text or not conditions):
+        return []
+    postgres = _dialect(session) == "postgresql"
+    if not positive:
+        sql = "SELECT d.arxiv_id, 1.0 AS score, d.votes, d.day, '' FROM search_documents d"
+        order = " ORDER BY d.day DESC, d.votes DESC"
+    elif postgres:
+        params["q"] = tsquery_expression(positive, negative)
+        sql = (
+            "SELECT d.arxiv_id, 10 * ts_rank('{0.1, 0.3, 0.6, 1.0}', d.tsv, q) AS score, "
+            "d.votes, d.day, d.title_tokens FROM search_documents d, to_tsquery('simple', :q) q"
+        )
+        conditions.insert(0, "d.tsv @@ q")
+        order = " ORDER BY score DESC"
+    else:
+        params["q"] = fts5_expression(positive, negative)
+        sql, order = _fts5_select(filtered=bool(conditions))
+        conditions = [] if not conditions else ["search_fts MATCH :q", _RANK, *conditions]
+    if conditions:
+        sql += " WHERE " + " AND ".join(conditions)
+    statement = text(sql + order + f" LIMIT {_CANDIDATES}")
+    if "author_ids" in params:
+        statement = statement.bindparams(bindparam("author_ids", expanding=True))
+    rows = await session.execute(statement, params)
+    return [
+        (row[0], float(row[1]) * title_boost(positive, row[4]), row[2], _as_date(row[3]))
+        for row in rows
+    ]
+
+
+_RANK = "search_fts.rank MATCH 'bm25(5.0, 3.0, 1.0)'"
+
+
+def _fts5_select(*, filtered: bool) -> tuple[str, str]:
+    """The FTS5 candidate SELECT and ORDER BY (column-weighted BM25 as FTS5's `rank`).
+
+    Without filters the best 200 rowids are picked inside FTS5 first and only they are joined:
+    a common word matches most papers, and joining every match before the LIMIT was the cost.
+    """
+    columns = "SELECT d.arxiv_id, -f.rank AS score, d.votes, d.day, d.title_tokens "
+    if filtered:
+        sql = columns.replace("f.rank", "search_fts.rank") + (
+            "FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid"
+        )
+        return sql, " ORDER BY search_fts.rank"
+    inner = (
+        f"SELECT rowid, rank FROM search_fts WHERE search_fts MATCH :q AND {_RANK} "
+        f"ORDER BY rank LIMIT {_CANDIDATES}"
+    )
+    return (
+        columns + f"FROM ({inner}) f JOIN search_documents d ON d.id = f.rowid",
+        " ORDER BY f.rank",
+    )
+
+
+def title_boost(positive: list[list[list[str]]], title_tokens: str) -> float:
+    """1 + the share of query terms found in the title: a title match means "about this"."""
+    if not positive or not title_tokens:
+        return 1.0
+    words = f" {title_tokens} "
+    found = sum(
+        any(f" {' '.join(tokens)} " in words for tokens in alternatives)
+        for alternatives in positive
+    )
+    return 1.0 + found / len(positive)
+
+
+async def _loose_candidates(
+    session: AsyncSession, *, parsed: ParsedQuery, author_ids: list[int] | None
+) -> list[tuple[str, float, int | None, dt.date]]:
+    """Too few papers have every word: those with most of them, ranked below (score × 0.3)."""
+    words = parsed.words
+    found: dict[str, tuple[str, float, int | None, dt.date]] = {}
+    for skipped in range(len(words)):
+        loose = ParsedQuery(
+            words=words[:skipped] + words[skipped + 1 :],
+            phrases=parsed.phrases,
+            excluded=parsed.excluded,
+            dates=parsed.dates,
+        )
+        for arxiv_id, score, votes, day in await _candidates(
+            session, parsed=loose, author_ids=author_ids
+        ):
+            if arxiv_id not in found or found[arxiv_id][1] < score * 0.3:
+                found[arxiv_id] = (arxiv_id, score * 0.3, votes, day)
+        if skipped >= 4:
+            break
+    return list(found.values())
+
+
+def _as_date(value: Any) -> dt.date:
+    """A date from what the driver returns (SQLite text through raw SQL)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def combined_score(text_score: float, *, votes: int | None, age_days: int) -> float:
+    """The ranking formula of this module's docstring."""
+    popularity = 1 + 0.15 * math.log1p(max(votes or 0, 0))
+    recency = 1 + 0.3 * math.exp(-max(age_days, 0) / 180)
+    return text_score * popularity * recency
+
+
+async def _author_filter(session: AsyncSession, parsed: ParsedQuery) -> list[int] | None:
+    """Ids of the authors named by `author:` parts (None when the query has none)."""
+    if not parsed.authors:
+        return None
+    ids: list[int] = []
+    for name in parsed.authors[:4]:
+        ids.extend(hit.author_id for hit in await search_authors(session, query=name, limit=20))
+    return ids
+
+
+def _names_author(terms: Sequence[str], normalized: str) -> bool:
+    """Whether every query term is a word of the name, or an initial of one (`y` for `yann`)."""
+    words = normalized.split()
+    return all(
+        term in words or (len(term) == 1 and any(w.startswith(term) for w in words))
+        for term in terms
+    ) and any(len(term) > 1 for term in terms)
+
+
+async def _author_candidates(
+    session: AsyncSession, *, parsed: ParsedQuery, base: float
+) -> list[tuple[str, float, int | None, dt.date]]:
+    """Papers of authors the plain words fully name (`Y. LeCun`, `lecun yann`), ranked first."""
+    text_ = " ".join(parsed.words)
+    terms = author_terms(text_)
+    if not terms or len(parsed.words) > 4 or parsed.phrases or _has_hangul(text_):
+        return []
+    hits = await search_authors(session, query=text_, limit=5)
+    ids = [hit.author_id for hit in hits if _names_author(terms, _fold_name(hit.name))][:3]
+    if not ids:
+        return []
+    statement = text(
+        "SELECT d.arxiv_id, d.votes, d.day FROM search_documents d JOIN paper_authors pa "
+        "ON pa.arxiv_id = d.arxiv_id WHERE pa.author_id IN :ids LIMIT 200"
+    ).bindparams(bindparam("ids", expanding=True))
+    rows = await session.execute(statement, {"ids": ids})
+    return [(row[0], base, row[1], _as_date(row[2])) for row in rows]
+
+
+def _has_hangul(value: str) -> bool:
+    """Whether `value` holds a Hangul syllable."""
+    return any("\uac00" <= ch <= "\ud7a3" for ch in value)
+
+
+async def _titles(
+    session: AsyncSession, *, ids: Sequence[str]
+) -> dict[str, tuple[str, int | None, dt.date]]:
+    """Title, votes and last day of each paper."""
+    columns = (_PAPERS.c.arxiv_id, _PAPERS.c.title, _PAPERS.c.latest_votes, _PAPERS.c.last_seen)
+    rows = await session.execute(select(*columns).where(_PAPERS.c.arxiv_id.in_(ids)))
+    return {row.arxiv_id: (row.title, row.latest_votes, row.last_seen) for row in rows}
+
+
+async def search_papers(
+    session: AsyncSession, *, query: str, limit: int = 10, offset: int = 0
+) -> list[SearchHit]:
+    """Papers matching `query` (see storage.analysis for the language), best first."""
+    parsed = parse_query(query)
+    limit, offset = max(0, min(limit, 100)), max(0, min(offset, _CANDIDATES))
+    scored: dict[str, float] = {}
+    direct = await _titles(session, ids=parsed.arxiv_ids[:10]) if parsed.arxiv_ids else {}
+    for rank, arxiv_id in enumerate(parsed.arxiv_ids):
+        if arxiv_id in direct:
+            scored.setdefault(arxiv_id, ID_SCORE - rank)
+    author_ids = await _author_filter(session, parsed)
+    candidates = await _candidates(session, parsed=parsed, author_ids=author_ids)
+    if len(candidates) < offset + limit and len(parsed.words) > 1:
+        candidates += await _loose_candidates(session, parsed=parsed, author_ids=author_ids)
+    best = max((score for _, score, _, _ in candidates), default=10.0)
+    candidates += await _author_candidates(session, parsed=parsed, base=2 * best)
+    if candidates:
+        newest = await session.scalar(select(func.max(DOCUMENTS.c.day)))
+        newest = _as_date(newest) if newest is not None else dt.date.min
+        for arxiv_id, text_score, votes, day in candidates:
+            score = combined_score(text_score, votes=votes, age_days=(newest - day).days)
+            scored[arxiv_id] = max(score, scored.get(arxiv_id, 0.0))
+    ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[offset : offset + limit]
+    info = await _titles(session, ids=[arxiv_id for arxiv_id, _ in ranked])
+    return [
+        SearchHit(
+            arxiv_id, info[arxiv_id][0], round(score, 6), info[arxiv_id][1], info[arxiv_id][2]
+        )
+        for arxiv_id, score in ranked
+        if arxiv_id in info
+    ]
+
+
+# --- Author queries ---------------------------------------------------------------------------
+
+
+def _author_match(session: AsyncSession, terms: list[str]) -> tuple[str, dict[str, Any]]:
+    """SQL selecting (id, name, normalized) of authors having a word starting with each term."""
+    if _dialect(session) == "postgresql":
+        query = " & ".join(f"'{term}':*" for term in terms)
+        sql = (
+            "SELECT a.id, a.name, a.normalized FROM authors a "
+            "WHERE to_tsvector('simple', a.normalized) @@ to_tsquery('simple', :q) LIMIT 500"
+        )
+        return sql, {"q": query}
+    query = " AND ".join(f'"{term}"*' for term in terms)
+    sql = (
+        "SELECT a.id, a.name, a.normalized FROM author_fts JOIN authors a "
+        "ON a.id = author_fts.rowid WHERE author_fts MATCH :q LIMIT 500"
+    )
+    return sql, {"q": query}
+
+
+def author_score(terms: Sequence[str], normalized: str, paper_count: int) -> float:
+    """How well folded name words fit the query: whole words and order count, then papers."""
+    words = normalized.split()
+    whole = sum(term in words for term in terms) / len(terms)
+    exact = 1.0 if words == list(terms) else 0.0
+    ordered = (
+        0.3
+        if [w for w in words if any(w.startswith(t) for t in terms)]
+        == [w for t in terms for w in words if w.startswith(t)]
+        else 0.0
+    )
+    return round(whole + exact + ordered + 0.2 * math.log1p(paper_count), 6)
+
+
+async def search_authors(session: AsyncSession, *, query: str, limit: int = 10) -> list[AuthorHit]:
+    """Authors and organisations fitting `query` despite case, accents, initials and order."""
+    terms = [term for term in author_terms(query) if term.replace("'", "")]
+    if not terms or limit <= 0:
+        return []
+    sql, params = _author_match(session, [term.replace("'", "") for term in terms])
+    rows = (await session.execute(text(sql), params)).all()
+    counts = await _paper_counts(session, ids=[row.id for row in rows])
+    hits = [
+        AuthorHit(
+            row.id,
+            row.name,
+            counts.get(row.id, 0),
+            author_score(terms, row.normalized, counts.get(row.id, 0)),
+        )
+        for row in rows
+    ]
+    hits.sort(key=lambda hit: (-hit.score, hit.name))
+    return hits[:limit]
+
+
+async def _paper_counts(session: AsyncSession, *, ids: Sequence[int]) -> dict[int, int]:
+    """How many papers list each author."""
+    counts: dict[int, int] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        query = (
+            select(_PAPER_AUTHORS.c.author_id, func.count())
+            .where(_PAPER_AUTHORS.c.author_id.in_(chunk))
+            .group_by(_PAPER_AUTHORS.c.author_id)
+        )
+        counts.update((row[0], row[1]) for row in await session.execute(query))
+    return counts

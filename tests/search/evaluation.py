@@ -1,0 +1,107 @@
+"""Relevance evaluation: the judged query set, Recall@10/nDCG@10, and plain-FTS5 baselines."""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RELEVANCE_FILE = Path(__file__).with_name("relevance.json")
+K = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Judged:
+    """One query with its kind and the papers a researcher expects."""
+
+    kind: str
+    query: str
+    expected: frozenset[str]
+
+
+def load_relevance() -> list[Judged]:
+    """The judged queries of relevance.json."""
+    data = json.loads(RELEVANCE_FILE.read_text(encoding="utf-8"))
+    return [Judged(q["kind"], q["query"], frozenset(q["expected"])) for q in data["queries"]]
+
+
+def recall_at_k(ranked: Sequence[str], expected: frozenset[str]) -> float:
+    """Found expected papers in the top K over min(|expected|, K)."""
+    return len(set(ranked[:K]) & expected) / min(len(expected), K)
+
+
+def ndcg_at_k(ranked: Sequence[str], expected: frozenset[str]) -> float:
+    """Binary-gain nDCG over the top K."""
+    dcg = sum(1 / math.log2(i + 2) for i, item in enumerate(ranked[:K]) if item in expected)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(len(expected), K)))
+    return dcg / ideal
+
+
+def summarize(rows: Iterable[tuple[str, float, float]]) -> dict[str, dict[str, float]]:
+    """Mean recall and nDCG per kind and overall from (kind, recall, ndcg) rows."""
+    groups: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for kind, recall, ndcg in rows:
+        groups[kind].append((recall, ndcg))
+        groups["overall"].append((recall, ndcg))
+    return {
+        kind: {
+            "recall@10": round(sum(r for r, _ in values) / len(values), 3),
+            "ndcg@10": round(sum(n for _, n in values) / len(values), 3),
+            "queries": len(values),
+        }
+        for kind, values in sorted(groups.items())
+    }
+
+
+async def evaluate(
+    search: Callable[[str], Awaitable[list[str]]], judged: Sequence[Judged]
+) -> tuple[dict[str, dict[str, float]], list[tuple[str, float, float]]]:
+    """Run every judged query through `search` (query → ranked ids); summary and per-query rows."""
+    rows = []
+    per_query = []
+    for item in judged:
+        ranked = await search(item.query)
+        recall, ndcg = recall_at_k(ranked, item.expected), ndcg_at_k(ranked, item.expected)
+        rows.append((item.kind, recall, ndcg))
+        per_query.append((item.query, recall, ndcg))
+    return summarize(rows), per_query
+
+
+class Baseline:
+    """Plain FTS5 over raw title+authors+summary text, queried with simple quoted tokens."""
+
+    def __init__(self, documents: Sequence[tuple[str, str, str, str]], tokenizer: str) -> None:
+        self.db = sqlite3.connect(":memory:")
+        self.db.execute(
+            f"CREATE VIRTUAL TABLE docs USING fts5(arxiv_id UNINDEXED, title, authors, body, "
+            f"tokenize='{tokenizer}')"
+        )
+        self.db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?)", documents)
+
+    def search(self, query: str) -> list[str]:
+        """Ids ranked by BM25 for the query's whitespace tokens, each quoted."""
+        tokens = ['"' + token.replace('"', "") + '"' for token in query.split()]
+        tokens = [token for token in tokens if token != '""']
+        if not tokens:
+            return []
+        try:
+            rows = self.db.execute(
+                "SELECT arxiv_id FROM docs WHERE docs MATCH ? ORDER BY rank LIMIT 10",
+                (" ".join(tokens),),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [row[0] for row in rows]
+
+
+def summary_text(summary: Any) -> str:
+    """Plain text of a stored summary JSON."""
+    return "\n".join(
+        "\n".join([str(part.get("title") or ""), *map(str, part.get("bullets", ()))])
+        for part in summary or ()
+    )

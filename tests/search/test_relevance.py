@@ -1,0 +1,100 @@
+"""Search quality on the real corpus: our engine against plain FTS5 baselines, with floors."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.ingest import expand, ingest
+from storage.db import create_engine, session_factory, upgrade
+from storage.models import Author, DigestEntry, PaperAuthor, StoredPaper
+from storage.search import search_papers
+from tests.search.evaluation import Baseline, evaluate, load_relevance, summary_text
+
+# Floors a little under the measured figures (see tests/search/README.md), so a regression fails.
+OVERALL_RECALL_FLOOR = 0.9
+KIND_RECALL_FLOOR = 0.8
+OVERALL_NDCG_FLOOR = 0.85
+BASELINE_MARGIN = 0.25  # ours must beat each baseline's overall Recall@10 by this much
+
+
+@pytest.fixture(scope="module")
+def corpus_url(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite archive holding every daily_papers_ko digest, ingested once for the module."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('corpus')}/corpus.sqlite3"
+    files = expand([str(corpus_dir / "daily_papers_ko")])
+
+    async def load() -> None:
+        await upgrade(url)
+        engine = create_engine(url)
+        try:
+            await ingest(files, sessions=session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(load())
+    return url
+
+
+@pytest.fixture
+async def engine(corpus_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on the corpus archive."""
+    engine = create_engine(corpus_url)
+    yield engine
+    await engine.dispose()
+
+
+async def _documents(engine: AsyncEngine) -> list[tuple[str, str, str, str]]:
+    """(id, title, authors, summary) raw text of every paper, for the baselines."""
+    async with session_factory(engine)() as session:
+        query_ = select(StoredPaper.arxiv_id, StoredPaper.title)
+        papers = {r.arxiv_id: r.title for r in await session.execute(query_)}
+        authors: dict[str, list[str]] = {}
+        query = select(PaperAuthor.arxiv_id, Author.name).join(Author)
+        for row in await session.execute(query):
+            authors.setdefault(row.arxiv_id, []).append(row.name)
+        bodies: dict[str, str] = {}
+        for row in await session.execute(select(DigestEntry.arxiv_id, DigestEntry.summary)):
+            bodies[row.arxiv_id] = summary_text(row.summary)
+    return [
+        (i, title, ", ".join(authors.get(i, ())), bodies.get(i, "")) for i, title in papers.items()
+    ]
+
+
+async def test_relevance_beats_baselines_and_floors(engine: AsyncEngine) -> None:
+    """Recall@10 and nDCG@10 stay above the floors, per kind and well above both baselines."""
+    judged = load_relevance()
+    sessions = session_factory(engine)
+
+    async def ours(query: str) -> list[str]:
+        async with sessions() as session:
+            return [hit.arxiv_id for hit in await search_papers(session, query=query, limit=10)]
+
+    documents = await _documents(engine)
+    results: dict[str, Any] = {}
+    results["ours"], per_query = await evaluate(ours, judged)
+    for name, tokenizer in (("unicode61", "unicode61"), ("trigram", "trigram")):
+        baseline = Baseline(documents, tokenizer)
+
+        async def run(query: str, baseline: Baseline = baseline) -> list[str]:
+            return baseline.search(query)
+
+        results[name], _ = await evaluate(run, judged)
+    print(json.dumps(results, indent=1))
+    misses = [(q, round(r, 2)) for q, r, _ in per_query if r < 1]
+    print("imperfect:", misses)
+    overall = results["ours"]["overall"]
+    assert overall["recall@10"] >= OVERALL_RECALL_FLOOR, results["ours"]
+    assert overall["ndcg@10"] >= OVERALL_NDCG_FLOOR, results["ours"]
+    for kind, figures in results["ours"].items():
+        assert figures["recall@10"] >= KIND_RECALL_FLOOR, (kind, figures, misses)
+    for name in ("unicode61", "trigram"):
+        baseline_recall = results[name]["overall"]["recall@10"]
+        assert overall["recall@10"] >= baseline_recall + BASELINE_MARGIN, (name, results)

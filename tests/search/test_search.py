@@ -1,0 +1,225 @@
+"""Search unit and integration tests: analysis, query language, hostile input, authors, CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.digest import parse_digest
+from storage.analysis import analyze, parse_query, term_tokens
+from storage.db import create_engine, session_factory
+from storage.papers import store_digest
+from storage.search import index_papers, rebuild_index, search_authors, search_papers
+
+DIGEST = """## Daily Papers (2024-10-21)
+
+### [Mitigating Hallucinations in Multimodal Models](https://arxiv.org/abs/2410.11111)
+
+Vote: 40
+
+Authors: Łukasz Kaiser, Yann LeCun, Gemini Team
+
+- 이 논문은 멀티모달 모델의 환각(Hallucination)을 줄입니다. 모달리티의 정렬을 개선합니다.
+
+### [Scaling Reinforcement Learning for Text-to-Video Generation](https://arxiv.org/abs/2410.22222)
+
+Vote: 10
+
+Authors: Tim Rocktäschel, Ann Lee
+
+- 강화 학습(Reinforcement Learning)으로 text-to-video 모델의 논문 품질을 높입니다.
+
+### [A Survey of LLMs Quantization](https://arxiv.org/abs/2311.33333)
+
+Vote: 5
+
+Authors: Bo Li
+
+- 대형 언어 모델의 양자화 기법을 정리합니다.
+"""
+
+HOSTILE = [
+    '"',
+    '""""',
+    "*",
+    "NEAR(",
+    "NEAR(a b",
+    "a AND OR NOT b",
+    "') OR 1=1; DROP TABLE papers; --",
+    "<script>alert(1)</script>",
+    "title_tokens: x",
+    "{title_tokens} : x",
+    "^x",
+    "-",
+    "--",
+    "-x",
+    "author:",
+    'author:"',
+    "year:99999",
+    "date:2024-13..2024-99",
+    "from:abc to:",
+    "x" * 2000,
+    "강화 " * 700,
+    "🤖🔥 emoji 😀",
+    "\x00\x01\u202e",
+    "arxiv.org/abs/9999.99999",
+    "a" * 50 + ":" + "b" * 50,
+    "'",
+    "(",
+    ")",
+    "\\",
+    "%_%",
+]
+
+
+@pytest.fixture
+async def session(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A session on a fresh database holding the three-paper digest."""
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        await store_digest(session, digest=parse_digest(DIGEST, source="t.md"), source="t.md")
+        await session.commit()
+        yield session
+    await engine.dispose()
+
+
+async def _ids(session: AsyncSession, query: str) -> list[str]:
+    """The arXiv ids `query` finds, best first."""
+    return [hit.arxiv_id for hit in await search_papers(session, query=query)]
+
+
+def test_analysis_matches_korean_across_particles_and_spacing() -> None:
+    """Particles are stripped from queries and spacing does not change the bigrams matched."""
+    assert term_tokens("모달리티의") == [["모달", "달리", "리티"]]
+    spaced, joined = analyze("강화 학습"), analyze("강화학습")
+    assert set(joined) <= set(spaced)
+    assert term_tokens("논문") == [["논문"]]
+
+
+def test_analysis_folds_english() -> None:
+    """Case, diacritics, plurals and hyphenated compounds fold to the same tokens."""
+    assert analyze("LLMs Łukasz Text-to-Video") == [
+        "llm",
+        "lukasz",
+        "texttovideo",
+        "text",
+        "to",
+        "video",
+    ]
+    assert term_tokens("text-to-video") == [["text", "to", "video"], ["texttovideo"]]
+
+
+def test_parse_query_language() -> None:
+    """Words, phrases, exclusions, author, year and date ranges and ids are recognised."""
+    parsed = parse_query(
+        'rl "text to video" -gan author:"Y. LeCun" date:2024-02..2024-03 2401.00001'
+    )
+    assert parsed.words == ["rl"]
+    assert parsed.phrases == ["text to video"]
+    assert parsed.excluded == ["gan"]
+    assert parsed.authors == ["Y. LeCun"]
+    assert (parsed.dates.start, parsed.dates.end) == ("2024-02-01", "2024-03-31")
+    assert parsed.arxiv_ids == ["2401.00001"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("모달리티의", "2410.11111"),
+        ("환각", "2410.11111"),
+        ("강화학습", "2410.22222"),
+        ("강화 학습", "2410.22222"),
+        ("reinforcement learning", "2410.22222"),
+        ("text to video", "2410.22222"),
+        ("texttovideo", "2410.22222"),
+        ("HALLUCINATION", "2410.11111"),
+        ("llm", "2311.33333"),
+        ("https://arxiv.org/abs/2311.33333v2", "2311.33333"),
+        ("huggingface.co/papers/2410.22222", "2410.22222"),
+        ("rocktaschel", "2410.22222"),
+        ("Y. LeCun", "2410.11111"),
+    ],
+)
+async def test_search_finds_expected_paper_first(
+    session: AsyncSession, query: str, expected: str
+) -> None:
+    """Each query kind puts the paper it names or describes first."""
+    assert (await _ids(session, query))[:1] == [expected]
+
+
+async def test_two_syllable_word_matches(session: AsyncSession) -> None:
+    """A two-syllable word (trigram's blind spot) finds exactly the papers that use it."""
+    assert set(await _ids(session, "논문")) == {"2410.11111", "2410.22222"}
+
+
+async def test_filters_and_exclusion(session: AsyncSession) -> None:
+    """Exclusions drop papers; year, date and author filters restrict the results."""
+    assert "2410.11111" not in await _ids(session, "모델 -환각")
+    assert await _ids(session, "모델 year:2023") == []
+    assert await _ids(session, "모델 from:2024-10-21 to:2024-10-21") != []
+    assert await _ids(session, "author:rocktaschel") == ["2410.22222"]
+    assert await _ids(session, '"text to video" author:lecun') == []
+
+
+@pytest.mark.parametrize("query", HOSTILE)
+async def test_hostile_queries_return_normally(session: AsyncSession, query: str) -> None:
+    """Whatever a user types, search and author look-up return a list and the tables survive."""
+    assert isinstance(await search_papers(session, query=query, limit=5, offset=3), list)
+    assert isinstance(await search_authors(session, query=query), list)
+    assert (await session.execute(text("SELECT count(*) FROM papers"))).scalar_one() == 3
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("Lukasz", "Łukasz Kaiser"),
+        ("kaiser łukasz", "Łukasz Kaiser"),
+        ("Y. LeCun", "Yann LeCun"),
+        ("lecun yann", "Yann LeCun"),
+        ("ROCKTÄSCHEL", "Tim Rocktäschel"),
+        ("gemini", "Gemini Team"),
+    ],
+)
+async def test_search_authors_is_tolerant(session: AsyncSession, query: str, name: str) -> None:
+    """Case, diacritics, initials, word order and organisations all find the author first."""
+    hits = await search_authors(session, query=query)
+    assert hits[0].name == name
+    assert hits[0].paper_count >= 1
+
+
+async def test_reindex_is_idempotent(session: AsyncSession) -> None:
+    """Indexing twice and rebuilding leave one document per paper and the same results."""
+    before = await _ids(session, "환각")
+    await index_papers(session, arxiv_ids=["2410.11111", "2410.11111", "9999.00000"])
+    await rebuild_index(session)
+    count = await session.execute(text("SELECT count(*) FROM search_documents"))
+    assert count.scalar_one() == 3
+    assert await _ids(session, "환각") == before
+
+
+def test_cli_search_and_author_json(tmp_path: Path) -> None:
+    """`paperboy search --json` and `paperboy author --json` print the documented shapes."""
+    digest = tmp_path / "2024-10-21.md"
+    digest.write_text(DIGEST, encoding="utf-8")
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.sqlite3", "PATH": ""}
+
+    def run(*args: str) -> str:
+        script = "import sys; from bot.cli import main; sys.exit(main())"
+        command = [sys.executable, "-c", script, *args]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        return done.stdout
+
+    run("ingest", str(digest), "--json")
+    hits = json.loads(run("search", "강화학습", "--limit", "2", "--json").splitlines()[-1])
+    assert hits[0]["arxiv_id"] == "2410.22222"
+    assert set(hits[0]) == {"arxiv_id", "title", "score"}
+    authors = json.loads(run("author", "lecun", "--json").splitlines()[-1])
+    assert authors[0]["name"] == "Yann LeCun"
+    assert authors[0]["papers"][0]["arxiv_id"] == "2410.11111"
