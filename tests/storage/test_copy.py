@@ -19,7 +19,9 @@ async def _counts(url: str) -> dict[str, int]:
     try:
         async with engine.connect() as connection:
             return {
-                table.name: int(await connection.scalar(select(func.count()).select_from(table)))
+                table.name: (
+                    await connection.execute(select(func.count()).select_from(table))
+                ).scalar_one()
                 for table in Base.metadata.sorted_tables
             }
     finally:
