@@ -12,8 +12,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# Without a token (environment or .env) a newcomer lands in the offline console.
 run: $(STAMP)
-	$(BIN)/paperboy run-or-console
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ] || grep -qE "^[[:space:]]*TELEGRAM_BOT_TOKEN=[\"']?[0-9]" .env 2>/dev/null; then \
+		$(BIN)/paperboy run; \
+	else \
+		echo "set TELEGRAM_BOT_TOKEN in .env to run the real bot (paperboy run); starting the offline console"; \
+		$(BIN)/paperboy console; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -24,8 +30,14 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -q
 
+# Every benchmark; each prints one JSON object as its last line.
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.commands
+	$(BIN)/python -m bench.broadcast limits
+	$(BIN)/python -m bench.broadcast unlimited
+	$(BIN)/python -m bench.broadcast faults
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .pytest_cache .ruff_cache
