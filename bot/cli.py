@@ -15,6 +15,14 @@ from telegram import Update
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.ingest import IngestReport, Progress, ingest
+from bot.lookup_cli import (
+    configure_author,
+    configure_paper,
+    configure_search,
+    run_author,
+    run_paper,
+    run_search,
+)
 from storage.db import create_engine, current_revision, session_factory, upgrade
 
 
@@ -139,8 +147,25 @@ def run_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _configure_run(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `paperboy run`."""
+    parser.add_argument(
+        "--role",
+        choices=["all", "updates", "delivery"],
+        default="all",
+        help="all (default); updates: handlers and jobs; delivery: the engine only (PostgreSQL)",
+    )
+
+
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """`paperboy run`: upgrade the database, then serve updates (long polling or webhook)."""
+    from bot.roles import RoleRefused, check_role, role_hooks, serve_delivery
+
+    try:
+        check_role(args.role, settings.database_url)
+    except RoleRefused as exc:
+        print(f"paperboy: {exc}", file=sys.stderr)
+        return 2
     if settings.telegram_bot_token is None:
         print("paperboy: TELEGRAM_BOT_TOKEN is required for `paperboy run`", file=sys.stderr)
         return 2
@@ -153,7 +178,12 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         secrets.append(settings.webhook_secret.get_secret_value())
     setup_logging(settings.log_level, secrets=secrets)
     asyncio.run(upgrade(settings.database_url))
-    application = build_application(settings)
+    if args.role == "delivery":
+        asyncio.run(serve_delivery(settings))
+        return 0
+    # The live sources by default (DIGEST_SOURCES overrides); the engine and the jobs start
+    # with the application and stop with it (on PostgreSQL the jobs under the leader lock).
+    application = build_application(settings, on_startup=role_hooks(settings, args.role))
     webhook = webhook_options(settings)
     if webhook is None:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
@@ -199,8 +229,11 @@ COMMANDS: dict[str, Command] = {
     "ingest": Command("ingest digests from files, folders or URLs", _configure_ingest, run_ingest),
     "db": Command("database maintenance (upgrade, copy)", _configure_db, run_db),
     "emulator": Command("run the local Bot API emulator", _configure_emulator, run_emulator),
-    "run": Command("upgrade the database and run the bot", _no_arguments, run_bot),
+    "run": Command("upgrade the database and run the bot", _configure_run, run_bot),
     "console": Command("chat with the bot offline in the terminal", _no_arguments, run_console),
+    "search": Command("search archived papers", configure_search, run_search),
+    "author": Command("find an author and their papers", configure_author, run_author),
+    "paper": Command("show a paper from the archive", configure_paper, run_paper),
 }
 
 

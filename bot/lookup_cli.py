@@ -1,15 +1,17 @@
-"""`paperboy search` and `paperboy author`: the same look-ups as /search and /author."""
+"""`paperboy search`, `author` and `paper`: the same look-ups as /search, /author and /paper."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
+import sys
 from typing import Any
 
 from bot.config import Settings
+from handlers.lookup import parse_paper_ref
 from storage.db import create_engine, session_factory, upgrade
-from storage.papers import author_papers
+from storage.papers import author_papers, digest_papers, get_paper, paper_days
 from storage.search import search_authors, search_papers
 
 
@@ -86,4 +88,61 @@ def run_author(args: argparse.Namespace, settings: Settings) -> int:
             print(f"    {paper['arxiv_id']}  {paper['title']}")
     if not found:
         print("no authors found")
+    return 0
+
+
+def configure_paper(parser: argparse.ArgumentParser) -> None:
+    """Arguments of `paperboy paper`."""
+    parser.add_argument("ref", metavar="ID", help="an arXiv id or an arxiv.org / HF papers URL")
+    parser.add_argument("--json", action="store_true", help="print a JSON object")
+
+
+async def _paper(url: str, arxiv_id: str) -> dict[str, Any] | None:
+    """The paper's metadata, newest summary and the days it was featured."""
+    await upgrade(url)
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            info = await get_paper(session, arxiv_id=arxiv_id)
+            if info is None:
+                return None
+            days = await paper_days(session, arxiv_id=arxiv_id)
+            shown = await digest_papers(session, digest_id=days[-1].digest_id) if days else []
+    finally:
+        await engine.dispose()
+    summary = next((p.summary for p in shown if p.arxiv_id == arxiv_id), ())
+    return {
+        "arxiv_id": info.arxiv_id,
+        "title": info.title,
+        "link": info.link,
+        "votes": info.latest_votes,
+        "authors": list(info.authors),
+        "authors_truncated": info.authors_truncated,
+        "summary": [{"title": s.title, "bullets": list(s.bullets)} for s in summary],
+        "abstract": info.abstract,
+        "days": [{"date": d.date.isoformat(), "votes": d.votes} for d in days],
+    }
+
+
+def run_paper(args: argparse.Namespace, settings: Settings) -> int:
+    """`paperboy paper ID [--json]`: exit 1 when the id is malformed or not in the archive."""
+    arxiv_id = parse_paper_ref(args.ref)
+    if arxiv_id is None:
+        print(f"paperboy: not an arXiv id or paper URL: {args.ref[:80]!r}", file=sys.stderr)
+        return 1
+    paper = asyncio.run(_paper(settings.database_url, arxiv_id))
+    if paper is None:
+        print(f"paperboy: {arxiv_id} is not in the archive", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(paper, ensure_ascii=False))
+        return 0
+    votes = "?" if paper["votes"] is None else paper["votes"]
+    print(f"{paper['title']}\n{paper['link']}  votes: {votes}")
+    print(", ".join(paper["authors"]) + (" …" if paper["authors_truncated"] else ""))
+    for section in paper["summary"]:
+        if section["title"]:
+            print(f"\n{section['title']}")
+        print("\n".join(f"  - {bullet}" for bullet in section["bullets"]))
+    print("\nfeatured: " + ", ".join(day["date"] for day in paper["days"]))
     return 0

@@ -1,0 +1,56 @@
+"""`paperboy paper`, `search` and `author` print the same look-ups as the chat commands."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.cli import main
+
+
+def _json(capsys: pytest.CaptureFixture[str]) -> object:
+    """The JSON object on the last stdout line."""
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_paper_by_url_with_version(
+    seeded_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A versioned arxiv.org URL finds the paper with its summary and featured days."""
+    url = "https://arxiv.org/abs/2401.00908v2"
+    assert main(["--db", seeded_database_url, "paper", url, "--json"]) == 0
+    paper = _json(capsys)
+    assert isinstance(paper, dict)
+    assert paper["arxiv_id"] == "2401.00908"
+    assert paper["title"].startswith("DocLLM")
+    assert paper["votes"] == 48
+    assert {"date": "2024-01-03", "votes": 48} in paper["days"]
+    assert paper["summary"][0]["bullets"][0].startswith("본 논문에서는")
+
+
+@pytest.mark.parametrize("ref", ["not-an-id", "9999.99999", "<b>2401.00908</b>"])
+def test_paper_bad_or_unknown_id_exits_1(
+    seeded_database_url: str, capsys: pytest.CaptureFixture[str], ref: str
+) -> None:
+    """A malformed or unknown id is one clear line on stderr and exit status 1."""
+    assert main(["--db", seeded_database_url, "paper", ref]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "arXiv id" in err or "not in the archive" in err
+
+
+def test_search_and_author_json(
+    seeded_database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`search --json` lists {arxiv_id, title, score}; `author --json` lists the author's papers."""
+    assert main(["--db", seeded_database_url, "search", "DocLLM", "--limit", "3", "--json"]) == 0
+    hits = _json(capsys)
+    assert isinstance(hits, list)
+    assert hits[0]["arxiv_id"] == "2401.00908"
+    assert set(hits[0]) == {"arxiv_id", "title", "score"}
+    assert main(["--db", seeded_database_url, "author", "mathieu sibue", "--json"]) == 0
+    authors = _json(capsys)
+    assert isinstance(authors, list)
+    assert authors[0]["name"] == "Mathieu Sibue"
+    assert "2401.00908" in [p["arxiv_id"] for p in authors[0]["papers"]]
