@@ -1,0 +1,112 @@
+"""Compose one outbox row for a chat and day: select its papers, render them, queue the row.
+
+Shared by the dispatcher (bot/schedule.py) and the admin's /resend (handlers/admin.py), which may
+not import the scheduler. Selection and rendering are pure; only `queue_row` touches storage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.digest.models import Paper
+from bot.render import Lang, render_digest
+from bot.selection import ChatFilters, select_papers
+from storage.chats import Chat
+from storage.deliveries import add_delivery
+
+RowKind = Literal["digest", "update"]
+
+
+def chat_filters(chat: Chat) -> ChatFilters:
+    """The selection settings of a chat row."""
+    return ChatFilters(
+        top_n=chat.top_n,
+        min_votes=chat.min_votes,
+        include_keywords=tuple(chat.include_keywords or ()),
+        exclude_keywords=tuple(chat.exclude_keywords or ()),
+        followed_authors=tuple(chat.followed_authors or ()),
+    )
+
+
+@dataclass(slots=True)
+class RenderCache:
+    """Identical selections render once per dispatch pass (most chats keep the defaults)."""
+
+    rendered: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
+
+    def render(
+        self,
+        papers: Sequence[Paper],
+        *,
+        date: dt.date,
+        lang: Lang,
+        followed: frozenset[str],
+        late: bool,
+        update: bool,
+    ) -> list[str]:
+        """The messages for a selection, from the cache when already rendered."""
+        key = (tuple(p.arxiv_id for p in papers), lang, followed, date, late, update)
+        if key not in self.rendered:
+            self.rendered[key] = render_digest(
+                papers, date=date, lang=lang, followed_authors=followed, late=late, update=update
+            )
+        return self.rendered[key]
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What `queue_row` did: the new row's id (None if it existed) and the papers chosen."""
+
+    row_id: int | None
+    chosen: int
+
+
+async def queue_row(
+    session: AsyncSession,
+    *,
+    chat: Chat,
+    date: dt.date,
+    papers: Sequence[Paper],
+    digest_id: int | None,
+    kind: RowKind,
+    seq: int,
+    now: dt.datetime,
+    default_language: str,
+    late: bool = False,
+    seen: frozenset[str] | set[str] = frozenset(),
+    cache: RenderCache | None = None,
+) -> Queued:
+    """Select the chat's papers (those not `seen` yet), render and add the row; an empty
+    selection is stored as a `skipped` row with no messages (nothing is sent)."""
+    fresh = [paper for paper in papers if paper.arxiv_id not in seen]
+    chosen = select_papers(fresh, chat_filters(chat))
+    messages: list[str] = []
+    if chosen:
+        messages = (cache or RenderCache()).render(
+            chosen,
+            date=date,
+            lang=cast(Lang, chat.language or default_language),
+            followed=frozenset(chat.followed_authors or ()),
+            late=late,
+            update=kind == "update",
+        )
+    row_id = await add_delivery(
+        session,
+        chat_id=chat.chat_id,
+        digest_date=date,
+        kind=kind,
+        seq=seq,
+        messages=messages,
+        arxiv_ids=[paper.arxiv_id for paper in chosen],
+        known_ids=[paper.arxiv_id for paper in papers],
+        now=now,
+        digest_id=digest_id,
+        late=late,
+        state="pending" if chosen else "skipped",
+    )
+    return Queued(row_id, len(chosen))

@@ -1,0 +1,408 @@
+"""Digest sources (`DIGEST_SOURCES`): poll folders, URL templates and the HF JSON API.
+
+Fetching is I/O and lives here; parsing and storing reuse `bot.digest` and `storage.papers`.
+A poll stores what changed and tells `storage.deliveries.observe_digest` the day's current
+content, so readiness (bot/schedule.py) can see a digest still growing.
+
+- Folder: files new or modified since the last poll (mtime watermark kept as the poll's etag).
+- URL template (`…/{date:%Y/%m/%d}.md`): today's and yesterday's dates in the source's time zone
+  (Asia/Seoul); ETag / If-Modified-Since per URL; 404 means "not published yet", not an error.
+- HF JSON API (`…/api/daily_papers?date={date:%Y-%m-%d}`, or any `.json` template): the same,
+  but when a Markdown source is configured too it is only a fallback: polled for yesterday
+  once `FALLBACK_CUTOFF` (12:00 KST) has passed with no Markdown digest for that day.
+HTTP failures (timeouts, connection errors, 5xx, 429) are retried with exponential backoff,
+`attempts` times; then one warning line names the redacted URL and the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+import zoneinfo
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Literal
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import LIVE_HF_JSON_TEMPLATE, LIVE_MARKDOWN_TEMPLATE, Settings
+from bot.digest import Digest, DigestError, parse_digest, parse_hf_json
+from bot.ingest import MAX_BYTES, is_url, redact_url
+from storage.deliveries import get_poll, observe_day, record_poll
+from storage.papers import StoreResult, digest_for_date, store_digests
+
+log = logging.getLogger(__name__)
+SOURCE_ZONE = zoneinfo.ZoneInfo("Asia/Seoul")
+FALLBACK_CUTOFF = dt.time(12, 0)  # KST, the day after: the Korean digest is usually out by then
+TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+USER_AGENT = "paperboy (daily papers digest bot)"
+SourceKind = Literal["folder", "template", "hf_json"]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One configured source; `fallback` HF JSON is only used when Markdown is late."""
+
+    kind: SourceKind
+    location: str
+    fallback: bool = False
+
+    @property
+    def name(self) -> str:
+        """How the source is shown in logs and /stats (URLs redacted)."""
+        return redact_url(self.location) if is_url(self.location) else self.location
+
+
+def source_kind(value: str) -> SourceKind:
+    """Folder for a path; HF JSON for `api/daily_papers` or a `.json` template; else template."""
+    if not is_url(value):
+        return "folder"
+    if "api/daily_papers" in value or value.split("?", 1)[0].endswith(".json"):
+        return "hf_json"
+    return "template"
+
+
+def parse_sources(values: Sequence[str]) -> list[Source]:
+    """Sources from setting values; HF JSON becomes a fallback when Markdown is configured."""
+    kinds = [(source_kind(value), value) for value in values]
+    has_markdown = any(kind != "hf_json" for kind, _ in kinds)
+    return [Source(kind, value, kind == "hf_json" and has_markdown) for kind, value in kinds]
+
+
+def sample_folder() -> str:
+    """The bundled sample digests (offline default of the console, tests and benchmarks)."""
+    return str(Path(str(files("bot") / "samples")))
+
+
+def configured_sources(settings: Settings, *, live: bool) -> list[Source]:
+    """`DIGEST_SOURCES`, else the live templates (`paperboy run`) or the samples (offline)."""
+    if settings.digest_sources:
+        return parse_sources(settings.digest_sources)
+    if live:
+        return parse_sources([LIVE_MARKDOWN_TEMPLATE, LIVE_HF_JSON_TEMPLATE])
+    return parse_sources([sample_folder()])
+
+
+def poll_dates(now: dt.datetime) -> list[dt.date]:
+    """Yesterday and today in the sources' time zone (Asia/Seoul)."""
+    today = now.astimezone(SOURCE_ZONE).date()
+    return [today - dt.timedelta(days=1), today]
+
+
+def fallback_due(day: dt.date, now: dt.datetime) -> bool:
+    """Whether the HF JSON fallback may be used for `day`: 12:00 KST the day after passed."""
+    cutoff = dt.datetime.combine(day + dt.timedelta(days=1), FALLBACK_CUTOFF, SOURCE_ZONE)
+    return now >= cutoff
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """One conditional GET: `ok` (text), `not_modified`, `missing` (404) or `error`."""
+
+    status: Literal["ok", "not_modified", "missing", "error"]
+    text: str = ""
+    etag: str | None = None
+    last_modified: str | None = None
+    error: str | None = None
+    code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HttpPolicy:
+    """Retries with exponential backoff for transient HTTP failures."""
+
+    attempts: int = 3
+    backoff: float = 2.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return self.backoff * 2.0 ** (attempt - 1)
+
+
+def _transient(code: int) -> bool:
+    """Statuses worth retrying: rate limited or a server error."""
+    return code == 429 or code >= 500
+
+
+async def _get_once(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str]
+) -> Fetched | tuple[str, bool]:
+    """One GET: a result, or (reason, retryable)."""
+    try:
+        response = await client.get(url, headers=headers)
+    except httpx.TimeoutException:
+        return "timed out", True
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}", True
+    code = response.status_code
+    if code == 304:
+        return Fetched("not_modified", code=code)
+    if code == 404:
+        return Fetched("missing", code=code)
+    if code >= 400:
+        return f"HTTP {code}", _transient(code)
+    if len(response.content) > MAX_BYTES:
+        return f"larger than {MAX_BYTES} bytes", False
+    try:
+        text = response.content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "not UTF-8 text", False
+    etag, modified = response.headers.get("etag"), response.headers.get("last-modified")
+    return Fetched("ok", text, etag, modified, code=code)
+
+
+async def fetch_conditional(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    policy: HttpPolicy,
+    sleep: Sleep,
+) -> Fetched:
+    """GET `url` with validators, retrying transient failures; errors never hold the URL's
+    secrets (the caller logs the redacted URL)."""
+    headers = {"User-Agent": USER_AGENT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    reason = "no attempt"
+    for attempt in range(1, policy.attempts + 1):
+        outcome = await _get_once(client, url, headers)
+        if isinstance(outcome, Fetched):
+            return outcome
+        reason, retryable = outcome
+        if not retryable or attempt == policy.attempts:
+            break
+        log.debug("source %s: %s, retry %d", redact_url(url), reason, attempt)
+        await sleep(policy.delay(attempt))
+    return Fetched("error", error=f"{reason} (after {attempt} attempts)")
+
+
+@dataclass(slots=True)
+class PollReport:
+    """What one poll of every source did."""
+
+    fetched: int = 0
+    stored: int = 0
+    unchanged: int = 0
+    missing: int = 0
+    failed: int = 0
+    days: set[dt.date] = field(default_factory=set)
+
+    def count(self, result: StoreResult) -> None:
+        """Count one stored digest."""
+        if result.status == "unchanged":
+            self.unchanged += 1
+        else:
+            self.stored += 1
+
+
+class Poller:
+    """Polls every source once per `poll()`; state between polls lives in `source_polls`."""
+
+    def __init__(
+        self,
+        sources: Sequence[Source],
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Callable[[], dt.datetime],
+        client: httpx.AsyncClient | None = None,
+        policy: HttpPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.sources = list(sources)
+        self.sessions = sessions
+        self.clock = clock
+        self.client = client
+        self.policy = policy or HttpPolicy()
+        self.sleep = sleep
+
+    async def __aenter__(self) -> Poller:
+        """Open an HTTP client unless one was given."""
+        if self.client is None:
+            self.client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True)
+            self._own_client = True
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        """Close the client this poller opened."""
+        if getattr(self, "_own_client", False) and self.client is not None:
+            await self.client.aclose()
+            self.client = None
+
+    async def poll(self) -> PollReport:
+        """Poll every source once; a failing source never stops the others."""
+        report = PollReport()
+        for source in self.sources:
+            try:
+                if source.kind == "folder":
+                    await self._poll_folder(source, report)
+                else:
+                    await self._poll_template(source, report)
+            except Exception:  # one broken source must not stop the schedule
+                report.failed += 1
+                log.exception("source %s: poll crashed", source.name)
+        return report
+
+    # folders
+
+    async def _poll_folder(self, source: Source, report: PollReport) -> None:
+        """Ingest files new or changed since the last poll's mtime watermark."""
+        now = self.clock()
+        async with self.sessions() as session:
+            poll = await get_poll(session, source=source.name)
+        mark = int(poll.etag) if poll is not None and poll.etag else -1
+        found = await asyncio.to_thread(_changed_files, source.location, mark)
+        if found is None:
+            await self._record(source.name, now, "error", error="folder not found")
+            report.failed += 1
+            log.warning("source %s: folder not found", source.name)
+            return
+        changed, newest = found
+        digests = [d for d in await asyncio.to_thread(_parse_files, changed) if d.papers]
+        report.fetched += len(changed)
+        await self._store(digests, report, now)
+        await self._record(source.name, now, "ok", etag=str(max(newest, mark)))
+
+    # URL templates and the HF API
+
+    async def _poll_template(self, source: Source, report: PollReport) -> None:
+        """Fetch the source's URL for yesterday and today (the fallback only when due)."""
+        now = self.clock()
+        for day in poll_dates(now):
+            if source.fallback and not await self._fallback_wanted(day, now):
+                continue
+            await self._poll_url(source, day, report)
+
+    async def _fallback_wanted(self, day: dt.date, now: dt.datetime) -> bool:
+        """The fallback runs for a day past its cut-off that has no Markdown digest."""
+        if not fallback_due(day, now):
+            return False
+        async with self.sessions() as session:
+            info = await digest_for_date(session, date=day)
+        return info is None or info.format != "markdown"
+
+    async def _poll_url(self, source: Source, day: dt.date, report: PollReport) -> None:
+        """Conditional GET of one day's URL; store and observe what changed."""
+        assert self.client is not None, "use `async with Poller(...)`"
+        url = source.location.format(date=day)
+        shown = redact_url(url)
+        async with self.sessions() as session:
+            poll = await get_poll(session, source=shown)
+        fetched = await fetch_conditional(
+            self.client,
+            url,
+            etag=poll.etag if poll else None,
+            last_modified=poll.last_modified if poll else None,
+            policy=self.policy,
+            sleep=self.sleep,
+        )
+        now = self.clock()
+        if fetched.status == "error":
+            report.failed += 1
+            log.warning("source %s: poll failed: %s", shown, fetched.error)
+            await self._record(shown, now, "error", error=fetched.error)
+            return
+        if fetched.status in ("missing", "not_modified"):
+            report.missing += fetched.status == "missing"
+            await self._record(shown, now, str(fetched.code))
+            return
+        report.fetched += 1
+        digest = _parse_text(fetched.text, shown, day, source.kind)
+        await self._store([digest] if digest is not None and digest.papers else [], report, now)
+        status = "200" if digest is not None else "unparsable"
+        await self._record(
+            shown, now, status, etag=fetched.etag, last_modified=fetched.last_modified
+        )
+
+    # storing
+
+    async def _store(self, digests: Sequence[Digest], report: PollReport, now: dt.datetime) -> None:
+        """Store digests in one transaction and observe each touched day."""
+        if not digests:
+            return
+        async with self.sessions.begin() as session:
+            pairs = [(digest, digest.source) for digest in digests]
+            for result in await store_digests(session, digests=pairs, now=now):
+                report.count(result)
+            for day in sorted({digest.date for digest in digests}):
+                await observe_day(session, date=day, now=now)
+                report.days.add(day)
+
+    async def _record(
+        self,
+        name: str,
+        now: dt.datetime,
+        status: str,
+        *,
+        error: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> None:
+        """Store the outcome of one poll."""
+        async with self.sessions.begin() as session:
+            await record_poll(
+                session,
+                source=name,
+                now=now,
+                status=status,
+                error=error,
+                etag=etag,
+                last_modified=last_modified,
+            )
+
+
+def _parse_text(text: str, shown: str, day: dt.date, kind: SourceKind) -> Digest | None:
+    """Parse fetched text (HF JSON gets the day it was asked for); None when unparsable."""
+    try:
+        if kind == "hf_json":
+            return parse_hf_json(text, source=shown, date=day)
+        return parse_digest(text, source=shown)
+    except DigestError as exc:
+        log.warning("source %s: unparsable digest: line %d: %s", shown, exc.line, exc.message)
+        return None
+
+
+def _changed_files(folder: str, mark: int) -> tuple[list[str], int] | None:
+    """Digest files under `folder` modified at or after `mark` (ns), and the newest mtime."""
+    root = Path(folder)
+    if not root.is_dir():
+        return None
+    changed: list[str] = []
+    newest = mark
+    for path in sorted(root.rglob("*")):
+        if not _is_digest_file(path):
+            continue
+        stamp = os.stat(path).st_mtime_ns
+        newest = max(newest, stamp)
+        if stamp >= mark:
+            changed.append(str(path))
+    return changed, newest
+
+
+def _is_digest_file(path: Path) -> bool:
+    """A digest file: `.md` or `.json`, not hidden, not a README/NOTICE/LICENSE."""
+    name = path.name.upper()
+    skipped = name.startswith((".", "README", "NOTICE", "LICENSE"))
+    return path.suffix in (".md", ".json") and not skipped and path.is_file()
+
+
+def _parse_files(paths: Sequence[str]) -> list[Digest]:
+    """Parse files (unreadable or unparsable ones are logged and skipped)."""
+    digests: list[Digest] = []
+    for path in paths:
+        try:
+            with open(path, "rb") as handle:
+                text = handle.read(MAX_BYTES).decode("utf-8-sig")
+            digests.append(parse_digest(text, source=path))
+        except (OSError, UnicodeDecodeError, DigestError) as exc:
+            log.warning("source %s: skipped: %s", path, type(exc).__name__)
+    return digests
