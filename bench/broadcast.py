@@ -11,6 +11,14 @@ Modes:
 
 `python -m bench.broadcast worker …` is the engine process the other modes (and the tests) run.
 The last line printed is one JSON object `{"bench": "broadcast", …}`.
+
+Several workers: `--db postgres --workers N` seeds a fresh PostgreSQL database (on the server
+named by PAPERBOY_BENCH_DATABASE_URL, else PAPERBOY_TEST_DATABASE_URL; dropped afterwards)
+and runs N worker processes that share the outbox through leases. Throughput is then read
+from the emulator's own clock (first to last accepted message), so process start-up does not
+count. `unlimited` runs the workers with no limits at all (the baseline is N=1 in a separate
+run); `limits` shares Telegram's 30/s between them through `bot.sharedrate` and reports the
+most messages the emulator saw in any one second.
 """
 
 from __future__ import annotations
@@ -26,17 +34,20 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from sqlalchemy import insert, select
+from sqlalchemy.engine import make_url
 
-from bot.delivery import DeliveryEngine, RetryPolicy, build_delivery_bot
+from bot.delivery import DeliveryEngine, RetryPolicy, SendGate, build_delivery_bot
 from bot.emulator import Emulator
 from bot.ratelimit import Limits, RateScheduler
+from bot.sharedrate import SharedRate
 from storage.chats import Chat
 from storage.db import create_engine, session_factory, upgrade
 from storage.deliveries import Delivery, ambiguous_total, counts_by_state
@@ -122,30 +133,54 @@ def _delivery_row(chat_id: int, parts: int, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def worker_name(pid: int) -> str:
+    """The `claimed_by` of the bench worker process `pid` (tests find a process's rows by it)."""
+    return f"bench-{pid}"
+
+
 def limits_for(rate: float) -> Limits:
     """Telegram's limits at an overall `rate` (0: no limits at all)."""
     return Limits.unlimited() if rate <= 0 else Limits(global_rate=rate)
 
 
 async def run_worker(
-    url: str, base_url: str, *, rate: float, inflight: int, read_timeout: float
+    url: str,
+    base_url: str,
+    *,
+    rate: float,
+    inflight: int,
+    read_timeout: float,
+    lease: float = 600.0,
+    shared_rate: float = 0.0,
+    multi: bool = False,
 ) -> dict[str, Any]:
-    """Recover, then drain the outbox: what one (re)started engine process does."""
+    """Recover, then drain the outbox: what one (re)started engine process does. With `multi`
+    other workers may be alive, so only rows whose lease ran out are recovered; with
+    `shared_rate` the overall limit is booked in the database instead of kept locally."""
     engine = create_engine(url)
     bot = build_delivery_bot(
         TOKEN, base_url=base_url, pool_size=min(inflight, 256), read_timeout=read_timeout
     )
+    sessions = session_factory(engine)
+    gate: SendGate | None = None
+    limits = limits_for(rate)
+    if shared_rate > 0:
+        gate = SharedRate(sessions, rate=shared_rate)
+        limits = Limits(global_rate=0.0)  # per-chat and group limits stay local
     try:
         async with bot:
             delivery = DeliveryEngine(
                 bot=bot,
-                sessions=session_factory(engine),
-                scheduler=RateScheduler(limits_for(rate), time.monotonic),
+                sessions=sessions,
+                scheduler=RateScheduler(limits, time.monotonic),
                 clock=utc_now,
                 policy=RetryPolicy(max_attempts=8, base=0.2, cap=5.0),
                 max_inflight=inflight,
+                lease=dt.timedelta(seconds=lease),
+                gate=gate,
+                worker=worker_name(os.getpid()),
             )
-            await delivery.recover()
+            await delivery.recover(only_expired=multi)
             started = time.perf_counter()
             stats = await delivery.drain()
             return {"seconds": time.perf_counter() - started, **asdict(stats)}
@@ -223,8 +258,18 @@ async def bare_client(base_url: str, ids: Sequence[int], *, parts: int, workers:
         return len(jobs) / (time.perf_counter() - started)
 
 
-def worker_command(url: str, base_url: str, *, rate: float, inflight: int) -> list[str]:
+def worker_command(
+    url: str,
+    base_url: str,
+    *,
+    rate: float,
+    inflight: int,
+    lease: float = 600.0,
+    shared_rate: float = 0.0,
+    multi: bool = False,
+) -> list[str]:
     """The command line of an engine subprocess."""
+    extra = ["--lease", str(lease), "--shared-rate", str(shared_rate)]
     return [
         sys.executable,
         "-m",
@@ -238,6 +283,8 @@ def worker_command(url: str, base_url: str, *, rate: float, inflight: int) -> li
         str(rate),
         "--inflight",
         str(inflight),
+        *extra,
+        *(["--multi"] if multi else []),
     ]
 
 
@@ -280,6 +327,8 @@ def add_faults(emulator: Emulator) -> None:
 
 async def bench(args: argparse.Namespace) -> dict[str, Any]:
     """Run one mode and return its figures."""
+    if args.db == "postgres":
+        return await bench_postgres(args)
     ids = chat_ids(args.private, args.groups)
     with tempfile.TemporaryDirectory(prefix="paperboy-broadcast-") as folder:
         url = f"sqlite+aiosqlite:///{folder}/broadcast.sqlite3"
@@ -349,6 +398,96 @@ def _fault_accounting(
     return {**accounting(emulator, reachable), "skipped_chats": len(gone)}
 
 
+def postgres_server() -> str:
+    """The PostgreSQL server the multi-worker bench creates its database on."""
+    url = os.environ.get("PAPERBOY_BENCH_DATABASE_URL") or os.environ.get(
+        "PAPERBOY_TEST_DATABASE_URL"
+    )
+    if not url:
+        raise SystemExit("--db postgres needs PAPERBOY_BENCH_DATABASE_URL (or _TEST_) set")
+    return url
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(server_url: str, prefix: str) -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database on the server, dropped on exit."""
+    server = make_url(server_url)
+    name = f"{prefix}_{os.getpid()}_{int(time.time() * 1000) % 10**8}"
+    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute(f"CREATE DATABASE {name}")
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await connection.close()
+
+
+async def run_workers(commands: Sequence[list[str]]) -> list[int]:
+    """Run worker processes side by side until all exit; their return codes."""
+    env = {**os.environ, "PYTHONPATH": ROOT}
+    processes = [
+        await asyncio.create_subprocess_exec(*c, env=env, stdout=asyncio.subprocess.DEVNULL)
+        for c in commands
+    ]
+    try:
+        return list(await asyncio.gather(*(p.wait() for p in processes)))
+    finally:
+        for process in processes:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+
+
+def busiest_second(emulator: Emulator) -> int:
+    """The most messages accepted within any one-second window (the overall cap is 30)."""
+    times = sorted(t for chat in emulator.stats.sent_at.values() for t in chat)
+    best, start = 0, 0
+    for end, moment in enumerate(times):
+        while times[start] <= moment - 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+async def bench_postgres(args: argparse.Namespace) -> dict[str, Any]:
+    """`limits` or `unlimited` with `--workers` processes sharing one PostgreSQL outbox."""
+    if args.mode not in ("limits", "unlimited"):
+        raise SystemExit("--db postgres supports the limits and unlimited modes")
+    ids = chat_ids(args.private, args.groups)
+    expected = expected_texts(ids, args.parts)
+    limited = args.mode == "limits"
+    async with scratch_database(postgres_server(), "paperboy_bench") as url:
+        await seed(url, ids, parts=args.parts)
+        emulator = Emulator(token=TOKEN, limits=limited, seed=args.seed)
+        async with emulator.running(port=0):
+            command = worker_command(
+                url,
+                emulator.base_url,
+                rate=0.0,
+                inflight=args.inflight,
+                shared_rate=args.rate if limited else 0.0,
+                multi=True,
+            )
+            started = time.perf_counter()
+            codes = await run_workers([command] * args.workers)
+            wall = time.perf_counter() - started
+            figures: dict[str, Any] = {
+                "workers": args.workers,
+                "worker_exit_codes": codes,
+                "messages_per_second": round(sustained_rate(emulator), 1),
+                "wall_seconds_with_startup": round(wall, 2),
+                "busiest_second": busiest_second(emulator),
+                "too_many_requests": emulator.stats.too_many_requests,
+                "violations": dict(emulator.stats.violations),
+                "groups_over_20_per_minute": len(emulator.stats.groups_over(20)),
+                **accounting(emulator, expected),
+            }
+        result = await outcome(url)
+    figures.update(result, skipped_chat_ids=len(result["skipped_chat_ids"]))
+    return {"bench": "broadcast", "mode": args.mode, "db": "postgres", "chats": len(ids), **figures}
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(prog="python -m bench.broadcast", description=__doc__)
@@ -359,7 +498,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=Limits().global_rate)
     parser.add_argument("--inflight", type=int, default=256)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--db", help="worker: database URL")
+    parser.add_argument(
+        "--db", help="sqlite or postgres (bench modes); the database URL (worker)", default=None
+    )
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (postgres)")
+    parser.add_argument("--lease", type=float, default=600.0, help="worker: lease seconds")
+    parser.add_argument("--shared-rate", type=float, default=0.0, help="worker: cluster rate")
+    parser.add_argument("--multi", action="store_true", help="worker: others may be alive")
     parser.add_argument("--base-url", help="worker: Bot API base URL")
     parser.add_argument("--read-timeout", type=float, default=1.0)
     return parser.parse_args(argv)
@@ -376,6 +521,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                 rate=args.rate,
                 inflight=args.inflight,
                 read_timeout=args.read_timeout,
+                lease=args.lease,
+                shared_rate=args.shared_rate,
+                multi=args.multi,
             )
         )
         print(json.dumps({"worker": result}), flush=True)

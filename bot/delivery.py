@@ -20,6 +20,15 @@ Guarantees and policies (see "Delivery semantics" in DESIGN.md):
   backoff) and count it in the row's `ambiguous` column: losing a digest is worse than a rare
   repeat, and duplicates are bounded by (and reported as) the ambiguous count. A `sent` row is
   never sent again.
+- Several workers (PostgreSQL): rows are claimed `FOR UPDATE SKIP LOCKED` under a lease
+  (`claimed_by`, `lease_until`). While it holds rows a worker renews their leases every third
+  of the lease; a row it finds reaped (its lease ran out, e.g. after a long stall) is dropped
+  at once, before another message goes out. Every worker also reaps rows whose lease ran out:
+  a dead worker's `pending` rows become claimable and its `sending` rows count one ambiguous
+  outcome, exactly as after a restart. A clean shutdown hands its pending rows back at once.
+  The overall Telegram rate across workers is kept by an optional `SendGate` (bot/sharedrate.py
+  books slots in the database); per-chat and per-group limits stay local, as a chat's rows go
+  one at a time and a multi-message row stays with one worker.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, LinkPreviewOptions
@@ -62,6 +71,8 @@ from storage.deliveries import (
     next_due_at,
     open_count,
     recover_interrupted,
+    release_claims,
+    renew_leases,
 )
 
 log = logging.getLogger(__name__)
@@ -82,6 +93,13 @@ def build_delivery_bot(
         pool_timeout=30.0,
     )
     return Bot(token, base_url=base_url, request=request)
+
+
+class SendGate(Protocol):
+    """A cluster-wide limit every call passes right before it goes out."""
+
+    async def acquire(self) -> None:
+        """Wait until one more call may start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +131,7 @@ class EngineStats:
     skipped: int = 0
     migrated: int = 0
     recovered_ambiguous: int = 0
+    leases_lost: int = 0
 
 
 @dataclass(slots=True)
@@ -149,6 +168,9 @@ class _Journal:
     queue: asyncio.Queue[tuple[RowChange, asyncio.Future[None]]] = field(
         default_factory=asyncio.Queue
     )
+    # Held around each commit: lease renewal takes it too, so the engine's own two writers
+    # never lock the same rows in opposite orders (PostgreSQL would abort one: a deadlock).
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def write(self, change: RowChange) -> None:
         """Queue a change and wait until it is committed."""
@@ -163,7 +185,7 @@ class _Journal:
             while not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             try:
-                async with self.sessions.begin() as session:
+                async with self.lock, self.sessions.begin() as session:
                     await apply_changes(session, changes=[change for change, _ in batch])
             except Exception as exc:  # every waiter must hear about it, whatever it was
                 for _, future in batch:
@@ -191,6 +213,7 @@ class DeliveryEngine:
         lease: dt.timedelta = dt.timedelta(minutes=10),
         worker: str | None = None,
         rng: random.Random | None = None,
+        gate: SendGate | None = None,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -202,9 +225,11 @@ class DeliveryEngine:
         self.lease = lease
         self.worker = worker or f"worker-{uuid.uuid4().hex[:8]}"
         self.rng = rng or random.Random()
+        self.gate = gate
         self.stats = EngineStats()
         self._journal = _Journal(sessions)
         self._active: dict[int, asyncio.Task[None]] = {}
+        self._finishing: set[int] = set()  # rows whose last write released the claim
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -230,6 +255,7 @@ class DeliveryEngine:
     async def run(self, *, stop: asyncio.Event | None = None, until_idle: bool = False) -> None:
         """The worker loop; ends when `stop` is set, or when idle if `until_idle`."""
         journal = asyncio.create_task(self._journal.run())
+        leases = asyncio.create_task(self._keep_leases())
         try:
             while stop is None or not stop.is_set():
                 claimed = await self._claim()
@@ -237,15 +263,53 @@ class DeliveryEngine:
                     return
                 await self._pause(claimed)
         finally:
-            await self._shutdown(journal)
+            await self._shutdown(journal, leases)
 
-    async def _shutdown(self, journal: asyncio.Task[None]) -> None:
-        """Cancel senders (their rows are recovered next start), then the journal."""
-        tasks = [*self._active.values(), journal]
-        for task in tasks:
+    async def _shutdown(self, journal: asyncio.Task[None], leases: asyncio.Task[None]) -> None:
+        """Cancel senders and hand their pending rows back; `sending` rows stay claimed until
+        their lease ends (or the next start), as their outcome is unknown."""
+        senders = list(self._active.values())
+        for task in [*senders, leases]:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*senders, leases, return_exceptions=True)
+        journal.cancel()
+        await asyncio.gather(journal, return_exceptions=True)
         self._active.clear()
+        try:
+            async with self.sessions.begin() as session:
+                await release_claims(session, worker=self.worker, now=self.clock())
+        except Exception:  # shutting down with the database gone: the leases expire instead
+            log.warning("could not release claims of %s; they expire with the lease", self.worker)
+
+    async def _keep_leases(self) -> None:
+        """Every third of the lease: renew ours, drop rows we lost, reap others' expired rows."""
+        interval = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.renew()
+                await self.recover(only_expired=True)
+            except Exception:  # a database hiccup must not stop the engine; retry next round
+                log.exception("lease upkeep failed")
+
+    async def renew(self) -> int:
+        """Extend the leases of rows being sent; cancel senders whose row was reaped."""
+        ids = list(self._active)
+        async with self._journal.lock, self.sessions.begin() as session:
+            held = await renew_leases(
+                session, worker=self.worker, ids=ids, now=self.clock(), lease=self.lease
+            )
+        lost = 0
+        for row_id in set(ids) - held:
+            task = self._active.get(row_id)
+            # Rows a sender just finished (sent, failed, released) are no longer claimed either.
+            if task is not None and not task.done() and row_id not in self._finishing:
+                lost += 1
+                task.cancel()
+        if lost:
+            self.stats.leases_lost += lost
+            log.warning("%s lost %d leases (stalled past the lease?): dropped", self.worker, lost)
+        return lost
 
     async def _idle(self) -> bool:
         """Whether nothing is open any more (the table has the last word)."""
@@ -254,10 +318,10 @@ class DeliveryEngine:
 
     async def _pause(self, claimed: int) -> None:
         """Wait for a sender to finish, a wake-up, or the next row to fall due."""
-        if claimed and len(self._active) < self.max_inflight:
+        if claimed and self._claim_room() > 0:
             return
         timeout = 1.0
-        if not claimed:
+        if not claimed and self._claim_room() > 0:  # nothing was due: sleep until something is
             async with self.sessions() as session:
                 due = await next_due_at(session)
             if due is not None:
@@ -266,9 +330,17 @@ class DeliveryEngine:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 
+    def _claim_room(self) -> int:
+        """How many rows to claim now: none while fewer than a quarter of the slots are free
+        (unless idle), so a busy engine makes one claim per batch, not one per message."""
+        room = self.max_inflight - len(self._active)
+        if self._active and room < max(1, self.max_inflight // 4):
+            return 0
+        return max(0, room)
+
     async def _claim(self) -> int:
         """Claim due rows up to the in-flight limit and start a sender for each."""
-        room = self.max_inflight - len(self._active)
+        room = self._claim_room()
         if room <= 0:
             return 0
         async with self.sessions.begin() as session:
@@ -290,6 +362,7 @@ class DeliveryEngine:
             log.exception("delivery %d to chat %d crashed", job.id, job.chat_id)
         finally:
             self._active.pop(job.id, None)
+            self._finishing.discard(job.id)
             self._wake.set()
 
     async def _wait_turn(self, chat_id: int) -> None:
@@ -307,6 +380,8 @@ class DeliveryEngine:
             await self._write(job, state="sending")
             while (hold := self.scheduler.window_delay()) > 0:  # noqa: ASYNC110
                 await asyncio.sleep(hold)
+            if self.gate is not None:
+                await self.gate.acquire()
             self.scheduler.note_call()
             try:
                 message = await self.bot.send_message(
@@ -324,6 +399,8 @@ class DeliveryEngine:
     async def _write(self, job: _Job, **values: Any) -> None:
         """Commit columns of the job's row (through the group commit)."""
         values["updated_at"] = self.clock()
+        if "claimed_by" in values:  # the row leaves our hands: renewal will not find it
+            self._finishing.add(job.id)
         await self._journal.write(RowChange(job.id, values))
 
     async def _record_sent(self, job: _Job, message_id: int) -> None:
@@ -402,6 +479,7 @@ class DeliveryEngine:
         """The bot may no longer write here: deactivate the chat and skip its open rows."""
         reason = f"{type(error).__name__}: {error.message}"
         now = self.clock()
+        self._finishing.add(job.id)
         async with self.sessions.begin() as session:
             await deactivate(session, chat_id=job.chat_id, reason=reason, now=now)
             await close_chat_rows(
