@@ -91,8 +91,12 @@ async def register_commands(application: AnyApplication, default_language: str) 
 
 
 def default_rate_limiter() -> BaseRateLimiter[Any]:
-    """Telegram's flood limits (30/s overall, 20/min per group), retrying RetryAfter 3 times."""
-    return AIORateLimiter(max_retries=3)
+    """20 messages a minute per group, retrying RetryAfter 3 times.
+
+    No overall 30/s cap: that limit is for broadcasts, which the delivery engine paces itself
+    (bot.ratelimit); replies to people using the bot in private chats must not queue behind it.
+    """
+    return AIORateLimiter(overall_max_rate=0, max_retries=3)
 
 
 def build_application(
