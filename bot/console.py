@@ -148,6 +148,8 @@ async def offline_bot(
     sessions = session_factory(engine)
     await ingest_samples(sessions=sessions)
     emulator = Emulator(token=CONSOLE_TOKEN)
+    # The console user speaks the deployment's default language (Korean unless configured).
+    emulator.add_user(USER_ID, first_name="You", language_code=settings.default_language)
     try:
         async with emulator.running(port=0):
             local = settings.model_copy(

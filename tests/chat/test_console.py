@@ -50,7 +50,10 @@ async def test_console_session(tmp_path: Path) -> None:
     out = io.StringIO()
     url = f"sqlite+aiosqlite:///{tmp_path / 'console.sqlite3'}"
     await chat(
-        load_settings(_env_file=None), stdin=io.StringIO(typed), stdout=out, database_url=url
+        load_settings(default_language="en", _env_file=None),
+        stdin=io.StringIO(typed),
+        stdout=out,
+        database_url=url,
     )
     shown = out.getvalue()
     assert "DocLLM" in shown
@@ -65,8 +68,9 @@ async def test_console_session(tmp_path: Path) -> None:
 
 
 def test_paperboy_console_command(tmp_path: Path) -> None:
-    """`paperboy console` with piped input and no token runs offline from any directory."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    """`paperboy console` with piped input and no token runs offline, in Korean by default."""
+    skip = ("TELEGRAM_", "DATABASE_", "DEFAULT_LANGUAGE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
     done = subprocess.run(
         [Path(sys.executable).with_name("paperboy"), "console"],
         input="/paper 2401.00908\n/quit\n",
@@ -79,4 +83,4 @@ def test_paperboy_console_command(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "DocLLM" in done.stdout
-    assert "Featured on: 2024-01-03" in done.stdout
+    assert "소개된 날: 2024-01-03" in done.stdout
