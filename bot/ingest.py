@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.digest import Digest, DigestError, parse_digest
 from storage.papers import StoreCache, StoreResult, store_digests
+from storage.search import analyse_texts, paper_texts
 
 Progress = Callable[[int, int, str], None]
 SUFFIXES = (".md", ".json")
@@ -211,7 +214,11 @@ def _database_issue(source: _Source, exc: SQLAlchemyError) -> FileIssue:
 
 
 async def _store_batch(
-    batch: list[_Source], *, sessions: async_sessionmaker[AsyncSession], cache: StoreCache
+    batch: list[_Source],
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    cache: StoreCache,
+    tokens: Mapping[str, str] | asyncio.Future[dict[str, str]] | None = None,
 ) -> list[StoreResult | None]:
     """Store the batch's digests in one transaction; on failure, each alone (None = failed).
 
@@ -225,7 +232,7 @@ async def _store_batch(
     stored: list[StoreResult | None]
     try:
         async with sessions.begin() as session:
-            stored = list(await store_digests(session, digests=pairs, cache=cache))
+            stored = list(await store_digests(session, digests=pairs, cache=cache, tokens=tokens))
     except SQLAlchemyError as exc:
         cache.clear()  # author ids made by the rolled-back transaction are gone
         if len(parsed) == 1:
@@ -234,7 +241,9 @@ async def _store_batch(
         stored = [
             result
             for source in parsed
-            for result in await _store_batch([source], sessions=sessions, cache=cache)
+            for result in await _store_batch(
+                [source], sessions=sessions, cache=cache, tokens=tokens
+            )
         ]
     results = iter(stored)
     return [None if source.digest is None else next(results) for source in batch]
@@ -247,6 +256,25 @@ async def ingest_one(
     source = await load_one(item, client=client)
     [result] = await _store_batch([source], sessions=sessions, cache=StoreCache())
     return result, source.issues
+
+
+def _source_texts(sources: Sequence[_Source]) -> list[str]:
+    """Every text the sources' papers can put in search documents."""
+    return [
+        text
+        for source in sources
+        if source.digest is not None
+        for paper in source.digest.papers
+        for text in paper_texts(paper)
+    ]
+
+
+async def _analysed(pool: Executor, texts: list[str]) -> dict[str, str]:
+    """`analyse_texts` in the worker process, or here if the worker died (same result)."""
+    try:
+        return await asyncio.get_running_loop().run_in_executor(pool, analyse_texts, texts)
+    except BrokenExecutor:
+        return analyse_texts(texts)
 
 
 class _Batcher:
@@ -262,8 +290,10 @@ class _Batcher:
         report: IngestReport,
         sessions: async_sessionmaker[AsyncSession],
         progress: Progress | None,
+        pool: Executor | None = None,
     ) -> None:
         """Start empty, with a run-wide author cache."""
+        self.pool = pool
         self.report = report
         self.sessions = sessions
         self.progress = progress
@@ -279,10 +309,21 @@ class _Batcher:
         return len(self.pending) >= BATCH_FILES or elapsed >= BATCH_SECONDS
 
     async def submit(self) -> None:
-        """Wait for the batch being stored, then start storing the open one."""
+        """Analyse the open batch's texts, wait for the batch being stored, then store it.
+
+        With a worker process the analysis runs there while the database writes this batch's
+        archive rows (its index rows come last), and only strings cross over; without one it
+        runs here, while the database still writes the previous batch.
+        """
+        tokens: Mapping[str, str] | asyncio.Future[dict[str, str]] | None = None
+        texts = _source_texts([source for _, source in self.pending])
+        if self.pool is not None and texts:
+            tokens = asyncio.ensure_future(_analysed(self.pool, texts))
+        elif texts:
+            tokens = analyse_texts(texts)
         await self.drain()
         if self.pending:
-            self.storing = asyncio.create_task(self._commit(self.pending))
+            self.storing = asyncio.create_task(self._commit(self.pending, tokens))
         self.pending = []
         self.started = time.monotonic()
 
@@ -300,10 +341,14 @@ class _Batcher:
                 await self.storing
             self.storing = None
 
-    async def _commit(self, pending: list[tuple[str, _Source]]) -> None:
+    async def _commit(
+        self,
+        pending: list[tuple[str, _Source]],
+        tokens: Mapping[str, str] | asyncio.Future[dict[str, str]] | None,
+    ) -> None:
         """Store and commit one batch, then count and report its files in order."""
         batch = [source for _, source in pending]
-        results = await _store_batch(batch, sessions=self.sessions, cache=self.cache)
+        results = await _store_batch(batch, sessions=self.sessions, cache=self.cache, tokens=tokens)
         for (item, source), result in zip(pending, results, strict=True):
             self.report.errors.extend(source.issues)
             if result is None:
@@ -312,6 +357,19 @@ class _Batcher:
                 self.report.add(result)
             if self.progress is not None:
                 self.progress(self.report.done, self.report.files, item)
+
+
+def _analysis_pool(stack: contextlib.AsyncExitStack) -> Executor | None:
+    """One worker process for search analysis, shut down with `stack` (None without fork).
+
+    Forked, not spawned: a spawned worker would import the caller's main module again and
+    start slower than a whole batch takes. The worker only runs pure text analysis.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+    return pool
 
 
 async def ingest(
@@ -330,8 +388,9 @@ async def ingest(
     """
     sources = expand(items)
     report = IngestReport(files=len(sources))
-    batcher = _Batcher(report, sessions, progress)
     async with contextlib.AsyncExitStack() as stack:
+        pool = _analysis_pool(stack) if len(sources) > BATCH_FILES else None
+        batcher = _Batcher(report, sessions, progress, pool)
         stack.push_async_callback(batcher.cancel)
         if client is None and any(is_url(item) for item in sources):
             client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True)

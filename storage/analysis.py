@@ -12,6 +12,8 @@ joined form (`text-to-video` → `texttovideo text to video`).
 from __future__ import annotations
 
 import calendar
+import itertools
+import operator
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -26,6 +28,10 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3]+")
 _OTHER_SCRIPT = re.compile(r"[^\x00-\x7f\uac00-\ud7a3]+")
 # Hangul runs, or words of other letters/digits joined by hyphens; `_` and punctuation split.
 _RUN = re.compile(r"[\uac00-\ud7a3]+|[^\W_\uac00-\ud7a3]+(?:-[^\W_\uac00-\ud7a3]+)*")
+# A `_RUN` of other letters, or Hangul runs separated by single spaces (see `_phrase_text`).
+_PHRASE = re.compile(
+    r"[\uac00-\ud7a3]+(?: [\uac00-\ud7a3]+)*|[^\W_\uac00-\ud7a3]+(?:-[^\W_\uac00-\ud7a3]+)*"
+)
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 # Particles and endings a Korean noun carries in a query, longest first.
 _PARTICLE_TEXT = """
@@ -104,30 +110,41 @@ def _word_tokens(word: str) -> list[str]:
     return [stem("".join(parts)), *(stem(part) for part in parts)]
 
 
-@lru_cache(maxsize=1 << 16)
-def _run_tokens(run: str) -> tuple[str, ...]:
-    """Index tokens of one run (memoised: summaries repeat the same words all the time)."""
-    if "\uac00" <= run[0] <= "\ud7a3":
-        return tuple(hangul_bigrams(run))
-    return tuple(_word_tokens(run))
+@lru_cache(maxsize=1 << 17)
+def _phrase_text(phrase: str) -> str:
+    """Tokens of a `_PHRASE` match, joined: its runs' tokens, plus a bigram across each space.
+
+    The bigram across the space is why `강화 학습` also holds the `화학` of `강화학습`. When no
+    word is a single syllable, that is every pair of neighbouring syllables, spaces ignored.
+    """
+    if not "\uac00" <= phrase[0] <= "\ud7a3":
+        return " ".join(_word_tokens(phrase))
+    words = phrase.split(" ")
+    if min(map(len, words)) > 1:
+        syllables = "".join(words)
+        return " ".join(map(operator.add, syllables, syllables[1:]))
+    # A one-syllable word is a token of its own, between the bigrams into and out of it.
+    syllables = "".join(words)
+    parts = list(map(operator.add, syllables, syllables[1:]))
+    starts = list(itertools.accumulate(map(len, words), initial=0))
+    for start, word in reversed(list(zip(starts, words, strict=False))):
+        if len(word) == 1:
+            parts.insert(start, word)
+    return " ".join(parts)
+
+
+def analyze_text(text: str) -> str:
+    """The index tokens of a document text, in order, joined by single spaces.
+
+    One C-level `findall` cuts the text into phrases and Python only looks each one up (a
+    Korean summary repeats its phrases): this is what makes indexing cheap at ingest.
+    """
+    return " ".join([_phrase_text(phrase) for phrase in _PHRASE.findall(fold(text))])
 
 
 def analyze(text: str) -> list[str]:
     """The index tokens of a document text, in order (positions matter for phrases)."""
-    tokens: list[str] = []
-    folded = fold(text)
-    last_end, last_syllable = -2, ""
-    for match in _RUN.finditer(folded):
-        run = match.group()
-        if "\uac00" <= run[0] <= "\ud7a3":
-            # A bigram across one space, so `강화 학습` also holds the `화학` of `강화학습`.
-            if last_syllable and last_end == match.start() - 1 and folded[last_end] == " ":
-                tokens.append(last_syllable + run[0])
-            last_end, last_syllable = match.end(), run[-1]
-        else:
-            last_syllable = ""
-        tokens.extend(_run_tokens(run))
-    return tokens
+    return analyze_text(text).split()
 
 
 def term_tokens(word: str) -> list[list[str]]:

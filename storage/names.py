@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Letters NFKD does not decompose into a base letter plus a combining mark.
 _FOLD = str.maketrans(
@@ -34,8 +35,12 @@ _FOLD = str.maketrans(
 _SEPARATORS = re.compile(r"[\W_]+")
 
 
+@lru_cache(maxsize=1 << 16)  # an ingest folds each author name a few times
 def normalize_name(name: str) -> str:
     """Fold a name to lower-case ASCII-ish words: `Łukasz  Rocktäschel` → `lukasz rocktaschel`."""
+    if name.isascii():
+        # Most names: NFKD, NFC and the fold table leave ASCII as it is, casefold is lower.
+        return _SEPARATORS.sub(" ", name.lower()).strip()
     decomposed = unicodedata.normalize("NFKD", name.translate(_FOLD))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     folded = stripped.casefold().translate(_FOLD)

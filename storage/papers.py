@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast
 
@@ -18,9 +18,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest.models import Digest, MediaKind, Paper, SummarySection
+from storage.bulk import insert_many
 from storage.models import Author, DigestEntry, PaperAuthor, StoredDigest, StoredPaper
 from storage.names import normalize_name
-from storage.search import index_papers
+from storage.search import IndexSource, entry_texts, index_papers
 
 StoreStatus = Literal["new", "revision", "unchanged"]
 _T = TypeVar("_T")
@@ -178,6 +179,7 @@ class _Batch:
     papers: dict[str, dict[str, Any]]
     with_authors: set[str]
     stored_authors: frozenset[str]
+    stored_papers: frozenset[str]
     digests: list[dict[str, Any]] = field(default_factory=list)
     entries: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     changed: dict[str, None] = field(default_factory=dict)
@@ -352,27 +354,6 @@ async def _upsert_papers(session: AsyncSession, *, rows: list[dict[str, Any]]) -
     await session.execute(statement, rows)
 
 
-async def _insert_many(
-    session: AsyncSession, *, statement: Any, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-) -> None:
-    """Execute an INSERT for many positional `rows` of plain values (no type processing).
-
-    On SQLite the rows go straight to the driver's executemany: SQLAlchemy's per-row parameter
-    handling was the largest cost of a bulk load there. Other databases go through Core.
-    """
-    if not rows:
-        return
-    dialect = session.get_bind().dialect
-    if dialect.name != "sqlite":
-        await session.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
-        return
-    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
-    if tuple(compiled.positiontup or ()) != columns:
-        raise ValueError(f"unexpected parameter order {compiled.positiontup} for {columns}")
-    connection = await session.connection()
-    await connection.exec_driver_sql(str(compiled), rows)
-
-
 async def _author_ids(
     session: AsyncSession, *, names: Iterable[str], cache: StoreCache
 ) -> dict[str, int]:
@@ -381,7 +362,7 @@ async def _author_ids(
     missing = [name for name in names if name not in known]
     statement = _upsert(session, _AUTHORS).on_conflict_do_nothing(index_elements=["name"])
     rows = [(name, normalize_name(name)) for name in missing]
-    await _insert_many(session, statement=statement, columns=("name", "normalized"), rows=rows)
+    await insert_many(session, statement=statement, columns=("name", "normalized"), rows=rows)
     for chunk in _chunks(missing):
         query = select(_AUTHORS.c.name, _AUTHORS.c.id).where(_AUTHORS.c.name.in_(chunk))
         known.update(tuple(row) for row in await session.execute(query))
@@ -403,7 +384,7 @@ async def _write_authors(session: AsyncSession, *, batch: _Batch, cache: StoreCa
         for position, name in enumerate(names_)
     ]
     columns = ("arxiv_id", "position", "author_id")
-    await _insert_many(session, statement=insert(_PAPER_AUTHORS), columns=columns, rows=rows)
+    await insert_many(session, statement=insert(_PAPER_AUTHORS), columns=columns, rows=rows)
 
 
 async def _write_digests(session: AsyncSession, *, batch: _Batch) -> list[int]:
@@ -456,7 +437,7 @@ async def _start_batch(
         for paper in digest.papers
     ]
     papers, with_authors = await _existing_with_authors(session, ids=list(dict.fromkeys(ids)))
-    return _Batch(now, latest, papers, with_authors, frozenset(with_authors))
+    return _Batch(now, latest, papers, with_authors, frozenset(with_authors), frozenset(papers))
 
 
 async def store_digests(
@@ -465,11 +446,14 @@ async def store_digests(
     digests: Sequence[tuple[Digest, str]],
     now: dt.datetime | None = None,
     cache: StoreCache | None = None,
+    tokens: Mapping[str, str] | Awaitable[Mapping[str, str]] | None = None,
 ) -> list[StoreResult]:
     """Store each (digest, source) in order, as `store_digest` would one by one, in few statements.
 
     Later digests see earlier ones (a paper on two days, a day revised twice), because the batch
-    is merged in Python first and written with one statement per table.
+    is merged in Python first and written with one statement per table. `tokens` are token
+    strings of the papers' texts analysed beforehand (`storage.search.analyse_texts`), or an
+    awaitable of them (awaited once the archive rows are written; pass a future to reuse it).
     """
     batch = await _start_batch(session, digests=digests, now=now or dt.datetime.now(dt.UTC))
     planned: list[tuple[_Revision, StoreStatus, int, int]] = []
@@ -484,7 +468,10 @@ async def store_digests(
         new = _add_papers(batch, papers=papers, day=digest.date, pending=pending)
         planned.append((revision, "new" if latest is None else "revision", len(papers), new))
     digest_ids = await _flush(session, batch=batch, cache=cache or StoreCache())
-    await index_papers(session, arxiv_ids=list(batch.changed))
+    if tokens is not None and not isinstance(tokens, Mapping):
+        tokens = await tokens
+    sources = _new_paper_sources(batch, digest_ids=digest_ids)
+    await index_papers(session, arxiv_ids=list(batch.changed), sources=sources, tokens=tokens)
     return [
         StoreResult(
             revision.id if revision.pending is None else digest_ids[revision.pending],
@@ -495,6 +482,28 @@ async def store_digests(
         )
         for revision, status, papers, new in planned
     ]
+
+
+def _new_paper_sources(batch: _Batch, *, digest_ids: Sequence[int]) -> dict[str, IndexSource]:
+    """Search sources of the papers this batch stored first: all their rows are in the batch."""
+    entries: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for pending, row in batch.entries:
+        if row["arxiv_id"] not in batch.stored_papers:
+            entries.setdefault(row["arxiv_id"], []).append((digest_ids[pending], row))
+    sources: dict[str, IndexSource] = {}
+    for arxiv_id, found in entries.items():
+        found.sort(key=lambda entry: -entry[0])  # newest revision first, as the archive reads
+        paper = batch.papers[arxiv_id]
+        sources[arxiv_id] = IndexSource(
+            arxiv_id=arxiv_id,
+            title=paper["title"],
+            abstract=paper["abstract"],
+            votes=paper["latest_votes"],
+            day=paper["last_seen"],
+            authors=[normalize_name(name) for name in batch.lists.get(arxiv_id, ())],
+            texts=entry_texts((row["title"], row["summary"]) for _, row in found),
+        )
+    return sources
 
 
 async def store_digest(

@@ -12,14 +12,19 @@ ts_rank with weights A=1, B=0.6, C=0.3 scaled ×10) times a title boost (1 + the
 terms whose tokens appear as a phrase in the title), `votes` the paper's latest vote count and
 `age_days` its distance from the newest paper in the archive (not the wall clock, so results do
 not drift). The 200 best BM25 candidates are re-ranked with this formula. A paper named by an
-arXiv id or URL in the query comes first with score 1e6.
+arXiv id or URL in the query comes first with score 1e6. On SQLite, a query matching more than
+`RANKED_MATCHES` papers (a single very common word) has BM25 computed over only the newest
+`RANKED_MATCHES` of them by index order (papers are indexed as days arrive, so newest first):
+such a word says little about relevance, and ranking every match was the slow tail at 100k.
+The fallback for a query whose words do not all match together (each word left out in turn,
+scores × 0.3) ranks at most `LOOSE_RANKED_MATCHES` newest matches per variant.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,20 +45,27 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.digest.models import Paper
 from storage import glossary
 from storage.analysis import (
     MAX_TERMS,
     ParsedQuery,
     analyze,
+    analyze_text,
     author_terms,
     parse_query,
     term_tokens,
 )
+from storage.bulk import insert_many
 from storage.models import Author, DigestEntry, PaperAuthor, StoredPaper
 from storage.names import normalize_name as _fold_name
 
 _CHUNK = 500
 _CANDIDATES = 200
+# A query matching more papers ranks only this many, the newest indexed (see the docstring).
+RANKED_MATCHES = 2000
+# The fallback for queries whose words do not all match (score × 0.3) ranks fewer still.
+LOOSE_RANKED_MATCHES = 500
 ID_SCORE = 1e6
 _PAPERS: Table = StoredPaper.__table__  # type: ignore[assignment]
 _ENTRIES: Table = DigestEntry.__table__  # type: ignore[assignment]
@@ -108,7 +120,27 @@ def _dialect(session: AsyncSession) -> str:
 # --- Indexing -------------------------------------------------------------------------------
 
 
-def _summary_text(summary: Any) -> str:
+TokenLookup = Callable[[str], str]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSource:
+    """What one paper's search document is made of, when the caller already holds it.
+
+    `authors` are folded names (`authors.normalized`) in list order; `texts` are as
+    `entry_texts` returns them for the paper's digest entries.
+    """
+
+    arxiv_id: str
+    title: str
+    abstract: str | None
+    votes: int | None
+    day: dt.date
+    authors: Sequence[str]
+    texts: Sequence[str]
+
+
+def summary_text(summary: Any) -> str:
     """The plain text of a stored summary (JSON list of sections)."""
     parts: list[str] = []
     for section in summary or ():
@@ -118,29 +150,81 @@ def _summary_text(summary: Any) -> str:
     return "\n".join(parts)
 
 
+def entry_texts(entries: Iterable[tuple[str, Any]]) -> list[str]:
+    """Other titles and the newest summary, from a paper's (title, summary) entries newest first.
+
+    Older revisions repeat the newest summary, so only the newest one counts.
+    """
+    texts: list[str] = []
+    for title, summary in entries:
+        if not texts:
+            texts = [title, summary_text(summary)]
+        elif title not in texts:
+            texts.insert(0, title)
+    return texts
+
+
+def paper_texts(paper: Paper) -> list[str]:
+    """Every text a parsed paper can put in a search document (to analyse ahead of storing)."""
+    summary = [{"title": part.title, "bullets": part.bullets} for part in paper.summary]
+    names = (_fold_name(name) for name in paper.authors)
+    return [paper.title, summary_text(summary), paper.abstract or "", *names]
+
+
+def analyse_texts(texts: Iterable[str]) -> dict[str, str]:
+    """The index token string of each text, keyed by the text (picklable both ways)."""
+    return {text: analyze_text(text) for text in dict.fromkeys(texts)}
+
+
+def _lookup(known: Mapping[str, str] | None) -> TokenLookup:
+    """Token strings from `known` when it has the text, else analysed now."""
+    if not known:
+        return analyze_text
+    return lambda text: known[text] if text in known else analyze_text(text)
+
+
+def _joined(token_strings: Iterable[str]) -> str:
+    """Token strings of consecutive texts as the tokens of the texts joined by a separator.
+
+    The separators used ("\\n", " ; ") are stable under NFKC and split every run, so the
+    tokens of a concatenation are the concatenation of each text's tokens.
+    """
+    return " ".join(tokens for tokens in token_strings if tokens)
+
+
+def document_row(source: IndexSource, *, tokens: TokenLookup = analyze_text) -> dict[str, Any]:
+    """The search_documents row of one paper (`tokens` maps a text to its token string)."""
+    body = [*source.texts[1:], source.abstract or ""]
+    return {
+        "arxiv_id": source.arxiv_id,
+        "title_tokens": tokens(source.title),
+        "author_tokens": _joined(tokens(name) for name in source.authors),
+        "body_tokens": _joined(tokens(text) for text in body),
+        "votes": source.votes,
+        "day": source.day,
+    }
+
+
 async def _entry_texts(session: AsyncSession, *, ids: Sequence[str]) -> dict[str, list[str]]:
-    """Per paper: its other titles and its newest summary (older revisions repeat it)."""
+    """Per paper: `entry_texts` of its digest entries read from the archive."""
     query = (
         select(_ENTRIES.c.arxiv_id, _ENTRIES.c.title, _ENTRIES.c.summary)
         .where(_ENTRIES.c.arxiv_id.in_(ids))
         .order_by(_ENTRIES.c.digest_id.desc())
     )
-    texts: dict[str, list[str]] = {}
+    entries: dict[str, list[tuple[str, Any]]] = {}
     for row in await session.execute(query):
-        known = texts.get(row.arxiv_id)
-        if known is None:
-            texts[row.arxiv_id] = [row.title, _summary_text(row.summary)]
-        elif row.title not in known:
-            known.insert(0, row.title)
-    return texts
+        entries.setdefault(row.arxiv_id, []).append((row.title, row.summary))
+    return {arxiv_id: entry_texts(found) for arxiv_id, found in entries.items()}
 
 
 async def _author_names(session: AsyncSession, *, ids: Sequence[str]) -> dict[str, list[str]]:
-    """Folded author names of each paper."""
+    """Folded author names of each paper, in list order."""
     query = (
         select(_PAPER_AUTHORS.c.arxiv_id, _AUTHORS.c.normalized)
         .join(_AUTHORS, _AUTHORS.c.id == _PAPER_AUTHORS.c.author_id)
         .where(_PAPER_AUTHORS.c.arxiv_id.in_(ids))
+        .order_by(_PAPER_AUTHORS.c.arxiv_id, _PAPER_AUTHORS.c.position)
     )
     names: dict[str, list[str]] = {}
     for row in await session.execute(query):
@@ -148,17 +232,31 @@ async def _author_names(session: AsyncSession, *, ids: Sequence[str]) -> dict[st
     return names
 
 
-def document_row(*, paper: Any, authors: Sequence[str], texts: Sequence[str]) -> dict[str, Any]:
-    """The search_documents row of one paper from its row, folded author names and texts."""
-    body = [*texts[1:], paper.abstract or ""]
-    return {
-        "arxiv_id": paper.arxiv_id,
-        "title_tokens": " ".join(analyze(paper.title)),
-        "author_tokens": " ".join(analyze(" ; ".join(authors))),
-        "body_tokens": " ".join(analyze("\n".join(body))),
-        "votes": paper.latest_votes,
-        "day": paper.last_seen,
-    }
+async def _stored_sources(session: AsyncSession, *, ids: Sequence[str]) -> list[IndexSource]:
+    """`IndexSource`s of papers read from the archive (unknown ids are left out)."""
+    columns = (_PAPERS.c.arxiv_id, _PAPERS.c.title, _PAPERS.c.abstract)
+    query = select(*columns, _PAPERS.c.latest_votes, _PAPERS.c.last_seen)
+    papers = (await session.execute(query.where(_PAPERS.c.arxiv_id.in_(ids)))).all()
+    if not papers:
+        return []
+    found = [row.arxiv_id for row in papers]
+    texts = await _entry_texts(session, ids=found)
+    authors = await _author_names(session, ids=found)
+    return [
+        IndexSource(
+            arxiv_id=row.arxiv_id,
+            title=row.title,
+            abstract=row.abstract,
+            votes=row.latest_votes,
+            day=row.last_seen,
+            authors=authors.get(row.arxiv_id, ()),
+            texts=texts.get(row.arxiv_id, [row.title, ""]),
+        )
+        for row in papers
+    ]
+
+
+_DOCUMENT_COLUMNS = tuple(c.name for c in DOCUMENTS.columns if c.name != "id")
 
 
 def _upsert(session: AsyncSession) -> Any:
@@ -172,25 +270,38 @@ def _upsert(session: AsyncSession) -> Any:
     )
 
 
-async def index_papers(session: AsyncSession, *, arxiv_ids: Sequence[str]) -> None:
-    """(Re-)index the given papers from the archive; idempotent, unknown ids are ignored."""
-    unique = list(dict.fromkeys(arxiv_ids))
-    for chunk in _chunks(unique):
-        papers = (await session.execute(select(_PAPERS).where(_PAPERS.c.arxiv_id.in_(chunk)))).all()
-        if not papers:
-            continue
-        ids = [row.arxiv_id for row in papers]
-        texts = await _entry_texts(session, ids=ids)
-        authors = await _author_names(session, ids=ids)
-        rows = [
-            document_row(
-                paper=row,
-                authors=authors.get(row.arxiv_id, ()),
-                texts=texts.get(row.arxiv_id, [row.title, ""]),
-            )
-            for row in papers
-        ]
-        await session.execute(_upsert(session), rows)
+async def index_papers(
+    session: AsyncSession,
+    *,
+    arxiv_ids: Sequence[str],
+    sources: Mapping[str, IndexSource] | None = None,
+    tokens: Mapping[str, str] | None = None,
+) -> None:
+    """(Re-)index the given papers; idempotent, unknown ids are ignored.
+
+    A paper in `sources` is indexed from it as given (the caller vouches that it is what the
+    archive holds, e.g. a paper first stored in this transaction); the others are read from
+    the archive. `tokens` holds token strings already computed for texts (`analyse_texts`).
+    """
+    sources = sources or {}
+    lookup = _lookup(tokens)
+    statement = _upsert(session)
+    sqlite_dialect = _dialect(session) == "sqlite"
+    for chunk in _chunks(list(dict.fromkeys(arxiv_ids))):
+        given = [sources[i] for i in chunk if i in sources]
+        missing = [i for i in chunk if i not in sources]
+        stored = await _stored_sources(session, ids=missing) if missing else []
+        # Arxiv id order within a chunk, as reading the chunk back gives: same row ids either way.
+        found = sorted([*given, *stored], key=lambda source: source.arxiv_id)
+        rows = [document_row(source, tokens=lookup) for source in found]
+        if sqlite_dialect:  # the driver gets plain values: dates as their ISO text
+            rows = [{**row, "day": row["day"].isoformat()} for row in rows]
+        await insert_many(
+            session,
+            statement=statement,
+            columns=_DOCUMENT_COLUMNS,
+            rows=[tuple(row[name] for name in _DOCUMENT_COLUMNS) for row in rows],
+        )
 
 
 async def rebuild_index(session: AsyncSession) -> None:
@@ -307,7 +418,11 @@ def _filters(parsed: ParsedQuery, author_ids: list[int] | None) -> tuple[list[An
 
 
 async def _candidates(
-    session: AsyncSession, *, parsed: ParsedQuery, author_ids: list[int] | None
+    session: AsyncSession,
+    *,
+    parsed: ParsedQuery,
+    author_ids: list[int] | None,
+    ranked: int = RANKED_MATCHES,
 ) -> list[tuple[str, float, int | None, dt.date]]:
     """Up to 200 (arxiv_id, text score, votes, day) by text relevance, or by votes without text."""
     positive, negative = _terms(parsed)
@@ -328,7 +443,7 @@ async def _candidates(
         order = " ORDER BY score DESC"
     else:
         params["q"] = fts5_expression(positive, negative)
-        sql, order = _fts5_select(filtered=bool(conditions))
+        sql, order = _fts5_select(filtered=bool(conditions), ranked=ranked)
         conditions = [] if not conditions else ["search_fts MATCH :q", _RANK, *conditions]
     if conditions:
         sql += " WHERE " + " AND ".join(conditions)
@@ -345,11 +460,14 @@ async def _candidates(
 _RANK = "search_fts.rank MATCH 'bm25(5.0, 3.0, 1.0)'"
 
 
-def _fts5_select(*, filtered: bool) -> tuple[str, str]:
+def _fts5_select(*, filtered: bool, ranked: int = RANKED_MATCHES) -> tuple[str, str]:
     """The FTS5 candidate SELECT and ORDER BY (column-weighted BM25 as FTS5's `rank`).
 
     Without filters the best 200 rowids are picked inside FTS5 first and only they are joined:
     a common word matches most papers, and joining every match before the LIMIT was the cost.
+    And only matches from the `ranked`-th newest on are ranked: FTS5 walks matches in
+    rowid order without ranking them, so finding that rowid costs at most that many steps,
+    while BM25 over every match of a very common word (`방법에서`) was the slow tail.
     """
     columns = "SELECT d.arxiv_id, -f.rank AS score, d.votes, d.day, d.title_tokens "
     if filtered:
@@ -357,8 +475,12 @@ def _fts5_select(*, filtered: bool) -> tuple[str, str]:
             "FROM search_fts JOIN search_documents d ON d.id = search_fts.rowid"
         )
         return sql, " ORDER BY search_fts.rank"
+    newest = (
+        " AND rowid >= coalesce((SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
+        f"ORDER BY rowid DESC LIMIT 1 OFFSET {ranked - 1}), 0)"
+    )
     inner = (
-        f"SELECT rowid, rank FROM search_fts WHERE search_fts MATCH :q AND {_RANK} "
+        f"SELECT rowid, rank FROM search_fts WHERE search_fts MATCH :q AND {_RANK}{newest} "
         f"ORDER BY rank LIMIT {_CANDIDATES}"
     )
     return (
@@ -393,7 +515,7 @@ async def _loose_candidates(
             dates=parsed.dates,
         )
         for arxiv_id, score, votes, day in await _candidates(
-            session, parsed=loose, author_ids=author_ids
+            session, parsed=loose, author_ids=author_ids, ranked=LOOSE_RANKED_MATCHES
         ):
             if arxiv_id not in found or found[arxiv_id][1] < score * 0.3:
                 found[arxiv_id] = (arxiv_id, score * 0.3, votes, day)
