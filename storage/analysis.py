@@ -50,6 +50,33 @@ _FIELD = re.compile(
     r'(-?)(?:(author|year|date|from|to):)?("([^"]*)"?|\S+)',
     re.IGNORECASE,
 )
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "via",
+        "vs",
+        "with",
+        "without",
+    ]
+)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")
 
 
@@ -236,7 +263,19 @@ def parse_query(text: str) -> ParsedQuery:
         negate, name, raw, quoted = match.groups()
         value = quoted if quoted is not None else raw
         _add_part(parsed, negate=bool(negate), name=(name or "").lower(), value=value, raw=raw)
+    parsed.words = drop_stopwords(parsed.words)
     return parsed
+
+
+def drop_stopwords(words: list[str]) -> list[str]:
+    """Loose words minus English function words, unless nothing else would be left.
+
+    `with` or `the` match nearly every paper: requiring them adds no precision and makes the
+    index walk its longest posting lists (the slow tail of `Tuning LLMs with`). Quoted phrases
+    keep them.
+    """
+    kept = [word for word in words if fold(word) not in _STOPWORDS]
+    return kept or words
 
 
 def _add_part(parsed: ParsedQuery, *, negate: bool, name: str, value: str, raw: str) -> None:
