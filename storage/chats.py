@@ -184,19 +184,9 @@ async def deactivate(
     return True
 
 
-_COPIED = (
-    "language",
-    "subscribed",
-    "subscribed_at",
-    "delivery_time",
-    "timezone",
-    "weekdays",
-    "top_n",
-    "min_votes",
-    "include_keywords",
-    "exclude_keywords",
-    "followed_authors",
-)
+# What a migrated group carries to its supergroup: its settings (the title is the new chat's own)
+# and its subscription.
+_COPIED = (SETTINGS_FIELDS - {"title"}) | {"subscribed", "subscribed_at"}
 
 
 async def migrate_chat(
