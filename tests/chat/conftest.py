@@ -11,6 +11,7 @@ bundled sample digests. The clock is controllable: `chat.clock.advance(seconds)`
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -186,27 +187,30 @@ def chat_rate() -> CommandRateLimit:
     return CommandRateLimit()
 
 
-@pytest.fixture
-async def chat(seeded_database_url: str, chat_rate: CommandRateLimit) -> AsyncIterator[ChatDriver]:
-    """The real Application polling the emulator, over an archive with the sample digests."""
-    engine = create_engine(seeded_database_url)
+@contextlib.asynccontextmanager
+async def running_bot(
+    database_url: str, *, command_rate: CommandRateLimit | None = None, **settings: Any
+) -> AsyncIterator[ChatDriver]:
+    """The real Application polling a fresh emulator over `database_url` (settings overridable)."""
+    engine = create_engine(database_url)
     clock = FakeClock()
     emulator = Emulator(token=TOKEN)
     seen = Seen()
     try:
         async with emulator.running(port=0):
-            settings = load_settings(
+            configured = load_settings(
                 telegram_bot_token=SecretStr(TOKEN),
                 telegram_api_base_url=emulator.base_url,
-                database_url=seeded_database_url,
+                database_url=database_url,
                 _env_file=None,
+                **settings,
             )
-            services = Services(settings, session_factory(engine), clock)
+            services = Services(configured, session_factory(engine), clock)
             application = build_application(
-                settings,
+                configured,
                 services=services,
                 extra_handlers=[(TypeHandler(Update, seen.mark), FIRST_GROUP)],
-                command_rate=chat_rate,
+                command_rate=command_rate,
                 rate_limiter=None,
             )
             async with application:
@@ -220,3 +224,10 @@ async def chat(seeded_database_url: str, chat_rate: CommandRateLimit) -> AsyncIt
                     await application.stop()
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def chat(seeded_database_url: str, chat_rate: CommandRateLimit) -> AsyncIterator[ChatDriver]:
+    """The real Application polling the emulator, over an archive with the sample digests."""
+    async with running_bot(seeded_database_url, command_rate=chat_rate) as driver:
+        yield driver

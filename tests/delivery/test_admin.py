@@ -6,18 +6,10 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
-from pydantic import SecretStr
-from telegram import Update
-from telegram.ext import TypeHandler
 
-from bot.app import build_application
-from bot.config import load_settings
-from bot.emulator import Emulator
-from bot.services import Services
 from storage.chats import subscribe
-from storage.db import create_engine, session_factory
 from storage.deliveries import add_delivery, chat_deliveries, readiness, record_poll
-from tests.chat.conftest import FIRST_GROUP, TOKEN, ChatDriver, FakeClock, Reply, Seen
+from tests.chat.conftest import ChatDriver, Reply, running_bot
 from tests.delivery.daykit import digest_text, sample_blocks
 
 ADMIN = 7001
@@ -28,33 +20,8 @@ DAY = dt.date(2025, 1, 24)
 @pytest.fixture
 async def admin(seeded_database_url: str) -> AsyncIterator[ChatDriver]:
     """The Application with ADMIN_IDS set, over the sample archive, polling the emulator."""
-    engine = create_engine(seeded_database_url)
-    emulator, clock, seen = Emulator(token=TOKEN), FakeClock(), Seen()
-    async with emulator.running(port=0):
-        settings = load_settings(
-            telegram_bot_token=SecretStr(TOKEN),
-            telegram_api_base_url=emulator.base_url,
-            database_url=seeded_database_url,
-            admin_ids=str(ADMIN),
-            _env_file=None,
-        )
-        services = Services(settings, session_factory(engine), clock)
-        application = build_application(
-            settings,
-            services=services,
-            extra_handlers=[(TypeHandler(Update, seen.mark), FIRST_GROUP)],
-            rate_limiter=None,
-        )
-        async with application:
-            await application.start()
-            assert application.updater is not None
-            await application.updater.start_polling(poll_interval=0.0, timeout=2)
-            try:
-                yield ChatDriver(emulator, application, services, clock, seen)
-            finally:
-                await application.updater.stop()
-                await application.stop()
-    await engine.dispose()
+    async with running_bot(seeded_database_url, admin_ids=str(ADMIN)) as driver:
+        yield driver
 
 
 async def upload(driver: ChatDriver, user: int, data: bytes, name: str) -> list[Reply]:
