@@ -4,7 +4,8 @@ Built once from the corpus by `python -m storage.glossary CORPUS_DIR` into gloss
 ships in the package: the summaries write terms as `한국어(English)` (`강화 학습(Reinforcement
 Learning)`), and an English term written with an acronym (`(Retrieval-Augmented Generation,
 RAG)`) maps the acronym too. A pair is kept when it occurs at least twice; the Korean side is
-the longest word suffix before the parenthesis that at least half of the occurrences agree on.
+the word suffix before the parenthesis that at least half of the occurrences agree on and
+whose word count fits the English side best (`_shape`).
 Building at ingest time instead would put cross-paper counting on the ingest path; a shipped
 file costs nothing there, and the corpus' vocabulary changes slowly.
 """
@@ -15,7 +16,7 @@ import json
 import re
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +28,7 @@ _PAIR = re.compile(
     r"(?:\s*[,;]\s*([A-Z][A-Za-z0-9\-]{1,9}))?\)"
 )
 _HANGUL_ONLY = re.compile(r"[\uac00-\ud7a3]+")
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,5}s?")
 
 
 def korean_key(words: Sequence[str]) -> str:
@@ -78,7 +80,9 @@ def _pairs(text: str) -> Iterable[tuple[list[str], str, str | None]]:
 def build(texts: Iterable[str]) -> dict[str, list[str]]:
     """The glossary of a corpus: pairs occurring at least twice, both ways, most frequent first."""
     candidates: dict[str, Counter[str]] = defaultdict(Counter)
+    sizes: dict[str, int] = {}  # Korean candidate → most words it was written in
     totals: Counter[str] = Counter()
+    shapes: dict[str, tuple[int, int]] = {}  # English key → (Korean words wanted, syllables)
     acronyms: dict[str, Counter[str]] = defaultdict(Counter)
     for text in texts:
         for korean, english, acronym in _pairs(text):
@@ -86,13 +90,16 @@ def build(texts: Iterable[str]) -> dict[str, list[str]]:
             if not key or len(key.split()) > 5:
                 continue
             totals[key] += 1
+            shapes.setdefault(key, _shape(english, key))
             for size in range(1, min(3, len(korean)) + 1):
-                candidates[key][korean_key(korean[-size:])] += 1
+                candidate = korean_key(korean[-size:])
+                candidates[key][candidate] += 1
+                sizes[candidate] = max(size, sizes.get(candidate, size))
             if acronym:
                 acronyms[fold(acronym)][key] += 1
     table: dict[str, list[str]] = defaultdict(list)
     for key, total in totals.most_common():
-        best = _best_korean(candidates[key], total, words=len(key.split()))
+        best = _best_korean(candidates[key], sizes, total, shape=shapes[key])
         if total >= 2 and best:
             table[key].append(best)
             table[best].append(key)
@@ -103,16 +110,40 @@ def build(texts: Iterable[str]) -> dict[str, list[str]]:
     return {key: list(dict.fromkeys(values))[:3] for key, values in sorted(table.items())}
 
 
-def _best_korean(candidates: Counter[str], total: int, *, words: int) -> str:
-    """The longest Korean candidate that at least half of the occurrences agree on.
+def _shape(english: str, key: str) -> tuple[int, int]:
+    """(Korean words, fewest syllables) a translation of `english` should have.
 
-    A phrase of n English words needs at least n + 1 syllables (`생성` is not "retrieval
-    augmented generation"), which drops the partial matches voting alone lets through.
+    An acronym of n letters (`LLM`) reads as n − 1 Korean words of n + 1 syllables or more
+    (`언어 모델`, not `모델`); otherwise a phrase of n English words is n Korean words (at most
+    3) of n + 1 syllables or more (`생성` is not "retrieval augmented generation").
     """
-    agreed = [key for key, count in candidates.items() if key and 2 * count >= total]
-    shortest = 2 if words == 1 else words + 1
-    agreed = [key for key in agreed if shortest <= len(key) <= 12]
-    return max(agreed, key=len, default="")
+    if _ACRONYM.fullmatch(english):
+        letters = len(key)
+        return max(letters - 1, 1), letters + 1
+    words = len(key.split())
+    return min(words, 3), 2 if words == 1 else words + 1
+
+
+def _best_korean(
+    candidates: Counter[str], sizes: Mapping[str, int], total: int, *, shape: tuple[int, int]
+) -> str:
+    """The Korean candidate at least half of the occurrences agree on that fits `shape` best.
+
+    Closest in word count first: taking the longest agreed suffix let the words before a
+    term in when a sentence repeats (`할 수 있는 튜닝` for "tuning"); then the most frequent,
+    then the longer.
+    """
+    words, shortest = shape
+    agreed = [
+        key
+        for key, count in candidates.items()
+        if key and 2 * count >= total and shortest <= len(key) <= 12
+    ]
+    return min(
+        agreed,
+        key=lambda key: (abs(sizes[key] - words), -candidates[key], -len(key)),
+        default="",
+    )
 
 
 def main(argv: Sequence[str]) -> int:
