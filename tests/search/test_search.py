@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest import parse_digest
+from storage import search
 from storage.analysis import analyze, parse_query, term_tokens
 from storage.db import create_engine, session_factory
 from storage.papers import store_digest
@@ -152,6 +153,19 @@ async def test_search_finds_expected_paper_first(
 ) -> None:
     """Each query kind puts the paper it names or describes first."""
     assert (await _ids(session, query))[:1] == [expected]
+
+
+async def test_a_very_common_word_ranks_its_newest_matches_only(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `RANKED_MATCHES` matches, only the newest indexed are ranked (the slow tail's cap).
+
+    All three papers say `모델`; indexed in arXiv id order, 2311.33333 is the oldest.
+    """
+    assert sorted(await _ids(session, "모델")) == ["2311.33333", "2410.11111", "2410.22222"]
+    monkeypatch.setattr(search, "RANKED_MATCHES", 2)
+    assert sorted(await _ids(session, "모델")) == ["2410.11111", "2410.22222"]
+    assert await _ids(session, "양자화") == ["2311.33333"]  # a rarer word still finds it
 
 
 async def test_two_syllable_word_matches(session: AsyncSession) -> None:
