@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.digest.models import Paper
 
@@ -25,8 +26,12 @@ def fold(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+@lru_cache(maxsize=1024)
 def _haystack(paper: Paper) -> str:
-    """Everything a keyword may match: title, summary titles and bullets, abstract."""
+    """Everything a keyword may match: title, summary titles and bullets, abstract.
+
+    Cached: a dispatch pass selects from the same papers for every chat that has keywords.
+    """
     parts = [paper.title, paper.abstract or ""]
     for section in paper.summary:
         parts.append(section.title or "")
@@ -48,6 +53,8 @@ def _passes(paper: Paper, filters: ChatFilters) -> bool:
     """Minimum votes (unknown counts as 0), include keywords (any), exclude keywords (none)."""
     if (paper.votes or 0) < filters.min_votes:
         return False
+    if not (filters.include_keywords or filters.exclude_keywords):
+        return True  # most chats: no need to fold the paper's text at all
     haystack = _haystack(paper)
     if filters.include_keywords and not _matches(haystack, filters.include_keywords):
         return False

@@ -136,6 +136,14 @@ def _insert(session: AsyncSession, table: Table) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+# Built once: a dispatch pass adds a row per chat, and building `.values(row)` each time was
+# a third of its cost. The values go in as parameters of this one statement.
+_ADD_DELIVERY = {
+    name: insert(_DELIVERIES).on_conflict_do_nothing().returning(_DELIVERIES.c.id)
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
 async def add_delivery(
     session: AsyncSession,
     *,
@@ -174,9 +182,9 @@ async def add_delivery(
         "created_at": now,
         "updated_at": now,
     }
-    statement = _insert(session, _DELIVERIES).values(values).on_conflict_do_nothing()
-    result = await session.execute(statement.returning(_DELIVERIES.c.id))
-    return result.scalar_one_or_none()
+    statement = _ADD_DELIVERY[session.get_bind().dialect.name]
+    result = await session.execute(statement, values)
+    return cast("int | None", result.scalar_one_or_none())
 
 
 async def get_delivery(session: AsyncSession, *, delivery_id: int) -> Delivery | None:
