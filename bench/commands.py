@@ -8,8 +8,9 @@ until the bot has finished handling it (every reply sent to and acknowledged by 
 the bot reports each finished update id to the child over a pipe.
 
 Phases: a warm-up; `saturation` (each user sends the next command as soon as the last one is
-answered: the most updates/s the bot can handle); `at_rate` (users send with random pauses so
-that together they offer `--rate` updates/s: the latency people would see at that load).
+answered: the most updates/s the bot can handle); `at_rate` (commands arrive at `--rate` per
+second from random users, Poisson, not waiting for answers: the latency people would see at
+that load; a closed loop with pauses could not keep offering the rate once users finished).
 Last line: `{"bench": "commands", "updates_per_s": …, "p50_ms": …, "p99_ms": …, …}` where the
 top-level figures are those of `at_rate`.
 """
@@ -39,6 +40,7 @@ from bot.app import build_application
 from bot.config import load_settings
 from bot.emulator import Emulator
 from bot.ingest import ingest_samples
+from bot.loop import use_uvloop
 from bot.services import Services
 from handlers.cache import CACHE_KEY, ReadCache
 from handlers.common import CommandRateLimit
@@ -111,31 +113,40 @@ async def _user(
     *,
     emulator: Emulator,
     finished: Finished,
-    pause: float,
-    rng: random.Random,
     latencies: list[float],
 ) -> None:
-    """One user: send `commands` in turn, each after the last was answered (and a pause)."""
-    due = time.perf_counter()
+    """One user: send `commands` in turn, each as soon as the last one was answered."""
     for text in commands:
-        if pause > 0:  # Poisson arrivals; a user whose answer came late sends at once
-            due += rng.expovariate(1 / pause)
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        started = time.perf_counter()
-        update_id = emulator.send_text(chat_id=user_id, user_id=user_id, text=text)
-        future = finished.expect(update_id)
-        done = await future
-        del finished.waiting[update_id]
-        latencies.append(done - started)
+        latencies.append(await _send(emulator, finished, user_id, text))
 
 
-async def _phase(
-    emulator: Emulator, finished: Finished, plan: Plan, *, updates: int, rate: float, seed: int
+async def _send(emulator: Emulator, finished: Finished, user_id: int, text: str) -> float:
+    """Inject one command; seconds until the bot reported it handled."""
+    started = time.perf_counter()
+    update_id = emulator.send_text(chat_id=user_id, user_id=user_id, text=text)
+    done = await finished.expect(update_id)
+    del finished.waiting[update_id]
+    return done - started
+
+
+def _figures(latencies: list[float], wall: float, **extra: float | None) -> dict[str, Any]:
+    """Count, throughput and latency percentiles of one phase."""
+    latencies = sorted(latencies)
+    return {
+        "updates": len(latencies),
+        **extra,
+        "updates_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
+    }
+
+
+async def _closed_loop(
+    emulator: Emulator, finished: Finished, plan: Plan, *, updates: int, seed: int
 ) -> dict[str, Any]:
-    """Run every user concurrently for `updates` commands in all; the phase's figures."""
+    """Every user sends its next command as soon as the last one is answered."""
     rng = random.Random(seed)
     per_user = max(1, updates // plan.users)
-    pause = plan.users / rate if rate > 0 else 0.0
     latencies: list[float] = []
     started = time.perf_counter()
     await asyncio.gather(
@@ -145,22 +156,42 @@ async def _phase(
                 [_command(rng, plan.ids, plan.names) for _ in range(per_user)],
                 emulator=emulator,
                 finished=finished,
-                pause=pause,
-                rng=random.Random(seed * 1000 + n),
                 latencies=latencies,
             )
             for n in range(plan.users)
         )
     )
-    wall = time.perf_counter() - started
-    latencies.sort()
-    return {
-        "updates": len(latencies),
-        "offered_per_s": rate or None,
-        "updates_per_s": round(len(latencies) / wall, 1),
-        "p50_ms": round(statistics.median(latencies) * 1000, 2),
-        "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
-    }
+    return _figures(latencies, time.perf_counter() - started, offered_per_s=None)
+
+
+async def _open_loop(
+    emulator: Emulator, finished: Finished, plan: Plan, *, updates: int, rate: float, seed: int
+) -> dict[str, Any]:
+    """Commands arrive at `rate` per second in all (Poisson), each from a random user, whether
+    or not earlier ones were answered: the load a bot in many busy chats gets.
+
+    `updates_per_s` runs until the last answer, so it falls below `rate` when the bot lags;
+    `sent_per_s` is the rate the commands actually went out at.
+    """
+    rng = random.Random(seed)
+    pending: list[asyncio.Task[float]] = []
+    started = due = time.perf_counter()
+    for _ in range(updates):
+        due += rng.expovariate(rate)
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        user = FIRST_USER + rng.randrange(plan.users)
+        text = _command(rng, plan.ids, plan.names)
+        pending.append(asyncio.create_task(_send(emulator, finished, user, text)))
+    sent = time.perf_counter() - started
+    latencies = list(await asyncio.gather(*pending))
+    return _figures(
+        latencies,
+        time.perf_counter() - started,
+        offered_per_s=rate,
+        sent_per_s=round(updates / sent, 1),
+    )
 
 
 async def _telegram(control: Connection, reports: Connection, plan: Plan) -> None:
@@ -171,9 +202,9 @@ async def _telegram(control: Connection, reports: Connection, plan: Plan) -> Non
         control.send(emulator.port)
         await asyncio.to_thread(control.recv)  # the bot is polling
         asyncio.get_running_loop().add_reader(reports.fileno(), finished.read, reports)
-        await _phase(emulator, finished, plan, updates=plan.warmup, rate=0, seed=1)
-        saturation = await _phase(emulator, finished, plan, updates=plan.updates, rate=0, seed=2)
-        at_rate = await _phase(
+        await _closed_loop(emulator, finished, plan, updates=plan.warmup, seed=1)
+        saturation = await _closed_loop(emulator, finished, plan, updates=plan.updates, seed=2)
+        at_rate = await _open_loop(
             emulator, finished, plan, updates=plan.updates, rate=plan.rate, seed=3
         )
         control.send({"saturation": saturation, "at_rate": at_rate})
@@ -182,6 +213,7 @@ async def _telegram(control: Connection, reports: Connection, plan: Plan) -> Non
 
 def telegram_side(control: Connection, reports: Connection, plan: Plan) -> None:
     """The child process's entry point."""
+    use_uvloop()
     asyncio.run(_telegram(control, reports, plan))
 
 
@@ -293,6 +325,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="concurrent_updates")
     parser.add_argument("--no-cache", dest="cache", action="store_false")
     args = parser.parse_args()
+    use_uvloop()  # as `paperboy run` does
     figures = asyncio.run(
         run(
             users=args.users,

@@ -24,6 +24,7 @@ from telegram.ext import (
 import handlers
 from bot.config import Settings
 from bot.i18n import LANGUAGES, translate
+from bot.request import AiohttpRequest
 from bot.services import SERVICES_KEY, Services
 from handlers.common import CommandRateLimit
 from handlers.errors import on_error
@@ -137,6 +138,8 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .request(AiohttpRequest())  # far less CPU per request than httpx: bot/request.py
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .concurrent_updates(concurrent_updates)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

@@ -115,10 +115,8 @@ class Emulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        assert isinstance(server, asyncio.base_events.Server)
         self.host = "127.0.0.1" if host == "localhost" else host
-        self.port = int(server.sockets[0].getsockname()[1])
+        self.port = int(self._runner.addresses[0][1])  # the one chosen for port 0
 
     async def stop(self) -> None:
         """Wake long polls and delayed answers, then shut the server down."""
