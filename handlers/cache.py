@@ -1,8 +1,11 @@
-"""A short-lived cache of archive reads for the look-up commands and inline mode.
+"""A cache of archive reads for the look-up commands and inline mode.
 
 The archive changes when a digest is ingested (a few times a day) while the same papers,
-searches and the latest digest are asked for again and again; a minute of staleness is the
-price of answering those from memory. Per-chat data (settings, language) is never cached here.
+searches and the latest digest are asked for again and again. Answering from memory is what
+lets the bot handle hundreds of look-ups a second (bench/commands.py: ~100 updates/s without
+it). The cache is dropped as soon as the archive's version (`archive_version`, read at most
+once a `VERSION_EVERY`) changes, whichever process ingested: a new digest shows within a
+second. Per-chat data (settings, language) is never cached here.
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import ContextTypes
 
 from bot.services import get_services
+from storage.papers import archive_version
 
 CACHE_KEY = "read_cache"
+VERSION_EVERY = 1.0  # seconds between reads of the archive's version
 T = TypeVar("T")
 
 
@@ -28,6 +33,21 @@ class ReadCache:
     ttl: float = 60.0
     size: int = 4096
     entries: OrderedDict[Hashable, tuple[float, Any]] = field(default_factory=OrderedDict)
+    version: int | None = None
+    checked_at: float = float("-inf")
+
+    def due_for_check(self, now: float) -> bool:
+        """Whether the archive's version should be read again (claims the check when so)."""
+        if now - self.checked_at < VERSION_EVERY and now >= self.checked_at:
+            return False
+        self.checked_at = now  # before the read: concurrent handlers do not read it too
+        return True
+
+    def observe(self, version: int) -> None:
+        """Forget everything when the archive's version changed since it was last seen."""
+        if version != self.version:
+            self.entries.clear()
+            self.version = version
 
     def get(self, key: Hashable, now: float) -> tuple[bool, Any]:
         """(True, value) while `key` is fresh, else (False, None)."""
@@ -64,6 +84,9 @@ async def cached(
     services = get_services(context)
     cache = read_cache(context)
     now = services.clock().timestamp()
+    if cache.due_for_check(now):
+        async with services.sessions() as session:
+            cache.observe(await archive_version(session))
     hit, value = cache.get(key, now)
     if hit:
         return value  # type: ignore[no-any-return]

@@ -742,3 +742,9 @@ async def archive_stats(session: AsyncSession) -> ArchiveStats:
         for table in (_PAPERS, _AUTHORS, _PAPER_AUTHORS, _ENTRIES)
     ]
     return ArchiveStats(days, current, revisions, papers, authors, links, entries, first, last)
+
+
+async def archive_version(session: AsyncSession) -> int:
+    """A number that changes whenever the archive does: every stored digest (or revision) is a
+    new row, and papers only change with one. 0 for an empty archive."""
+    return int(await session.scalar(select(func.max(_DIGESTS.c.id))) or 0)

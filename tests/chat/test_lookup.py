@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
+from bot.digest import parse_digest
+from handlers.cache import VERSION_EVERY
 from handlers.lookup import KEPT_SEARCHES, parse_day, parse_paper_ref
 from storage import chats
+from storage.papers import store_digest
 from tests.chat.conftest import USER, ChatDriver, Reply, texts
 
 # `chat` is the shared fixture (tests/chat/conftest.py): the real Application long-polling the
@@ -327,3 +330,30 @@ async def test_search_korean_and_in_a_group(chat: ChatDriver) -> None:
 async def test_lookups_in_a_channel(chat: ChatDriver) -> None:
     """Commands posted in a channel are answered there."""
     assert "DocLLM" in texts(await chat.post("/paper 2401.00908", chat=-1001234567890))
+
+
+NEW_DAY = """## Daily Papers (2025-02-03)
+
+### [A Paper Ingested While The Bot Runs](https://arxiv.org/abs/2502.99999)
+
+Vote: 7
+
+Authors: Fresh Author
+
+- 방금 들어온 논문입니다.
+"""
+
+
+async def test_a_new_digest_shows_in_lookups_within_a_second(chat: ChatDriver) -> None:
+    """Look-ups are cached, but the cache is dropped once the archive's version changes."""
+    assert "not in the archive" in texts(await chat.send("/paper 2502.99999"))
+    today = texts(await chat.send("/today"))
+    async with chat.services.sessions.begin() as session:
+        digest = parse_digest(NEW_DAY, source="new.md")
+        await store_digest(session, digest=digest, source="new.md")
+    # Within the check interval the cached answers stand (that is what the cache is for)...
+    assert texts(await chat.send("/today")) == today
+    chat.clock.advance(VERSION_EVERY)
+    # ...and one interval later the new digest is what the bot shows.
+    assert "A Paper Ingested While The Bot Runs" in texts(await chat.send("/paper 2502.99999"))
+    assert "A Paper Ingested While The Bot Runs" in texts(await chat.send("/today"))
