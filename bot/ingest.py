@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import multiprocessing
 import re
 import time
@@ -359,6 +360,18 @@ class _Batcher:
                 self.progress(self.report.done, self.report.files, item)
 
 
+def _freeze_heap(stack: contextlib.AsyncExitStack) -> None:
+    """Keep the objects that exist now out of garbage collection until `stack` closes.
+
+    A bulk load allocates enough objects to trigger full collections, and each one walked the
+    whole heap (every imported module's objects): ~60 ms apiece, 0.1 s of a 1.5 s corpus
+    ingest. Frozen objects are only skipped, not lost: they are collectable again afterwards.
+    The forked analysis worker also shares the frozen pages instead of copying them.
+    """
+    gc.freeze()
+    stack.callback(gc.unfreeze)
+
+
 def _analysis_pool(stack: contextlib.AsyncExitStack) -> Executor | None:
     """One worker process for search analysis, shut down with `stack` (None without fork).
 
@@ -389,7 +402,10 @@ async def ingest(
     sources = expand(items)
     report = IngestReport(files=len(sources))
     async with contextlib.AsyncExitStack() as stack:
-        pool = _analysis_pool(stack) if len(sources) > BATCH_FILES else None
+        bulk = len(sources) > BATCH_FILES
+        if bulk:
+            _freeze_heap(stack)
+        pool = _analysis_pool(stack) if bulk else None
         batcher = _Batcher(report, sessions, progress, pool)
         stack.push_async_callback(batcher.cancel)
         if client is None and any(is_url(item) for item in sources):

@@ -31,6 +31,8 @@ _PAPERS = cast(Table, StoredPaper.__table__)
 _ENTRIES = cast(Table, DigestEntry.__table__)
 _AUTHORS = cast(Table, Author.__table__)
 _PAPER_AUTHORS = cast(Table, PaperAuthor.__table__)
+_PAPER_COLUMNS = tuple(column.name for column in _PAPERS.columns)  # arxiv_id first
+_ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns)  # digest_id first
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,12 +348,12 @@ def _add_papers(batch: _Batch, *, papers: list[Paper], day: dt.date, pending: in
 async def _upsert_papers(session: AsyncSession, *, rows: list[dict[str, Any]]) -> None:
     """Insert or overwrite papers rows (values were merged in Python beforehand)."""
     statement = _upsert(session, _PAPERS)
-    columns = [column.name for column in _PAPERS.columns if column.name != "arxiv_id"]
     statement = statement.on_conflict_do_update(
         index_elements=[_PAPERS.c.arxiv_id],
-        set_={name: statement.excluded[name] for name in columns},
+        set_={name: statement.excluded[name] for name in _PAPER_COLUMNS[1:]},
     )
-    await session.execute(statement, rows)
+    values = [tuple(row[name] for name in _PAPER_COLUMNS) for row in rows]
+    await insert_many(session, statement=statement, columns=_PAPER_COLUMNS, rows=values)
 
 
 async def _author_ids(
@@ -361,8 +363,12 @@ async def _author_ids(
     known = cache.author_ids
     missing = [name for name in names if name not in known]
     statement = _upsert(session, _AUTHORS).on_conflict_do_nothing(index_elements=["name"])
+    if session.get_bind().dialect.name == "sqlite":  # ids of the rows it creates come back
+        statement = statement.returning(_AUTHORS.c.name, _AUTHORS.c.id)
     rows = [(name, normalize_name(name)) for name in missing]
-    await insert_many(session, statement=statement, columns=("name", "normalized"), rows=rows)
+    columns = ("name", "normalized")
+    known.update(await insert_many(session, statement=statement, columns=columns, rows=rows))
+    missing = [name for name in missing if name not in known]  # those that existed already
     for chunk in _chunks(missing):
         query = select(_AUTHORS.c.name, _AUTHORS.c.id).where(_AUTHORS.c.name.in_(chunk))
         known.update(tuple(row) for row in await session.execute(query))
@@ -413,9 +419,11 @@ async def _flush(session: AsyncSession, *, batch: _Batch, cache: StoreCache) -> 
     digest_ids = await _write_digests(session, batch=batch)
     if batch.changed:
         await _upsert_papers(session, rows=[batch.papers[i] for i in batch.changed])
-    if batch.entries:
-        entries = [{"digest_id": digest_ids[p], **row} for p, row in batch.entries]
-        await session.execute(insert(_ENTRIES), entries)
+    entries = [
+        (digest_ids[pending], *(row[name] for name in _ENTRY_COLUMNS[1:]))
+        for pending, row in batch.entries
+    ]
+    await insert_many(session, statement=insert(_ENTRIES), columns=_ENTRY_COLUMNS, rows=entries)
     await _write_authors(session, batch=batch, cache=cache)
     return digest_ids
 

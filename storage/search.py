@@ -286,7 +286,6 @@ async def index_papers(
     sources = sources or {}
     lookup = _lookup(tokens)
     statement = _upsert(session)
-    sqlite_dialect = _dialect(session) == "sqlite"
     for chunk in _chunks(list(dict.fromkeys(arxiv_ids))):
         given = [sources[i] for i in chunk if i in sources]
         missing = [i for i in chunk if i not in sources]
@@ -294,8 +293,6 @@ async def index_papers(
         # Arxiv id order within a chunk, as reading the chunk back gives: same row ids either way.
         found = sorted([*given, *stored], key=lambda source: source.arxiv_id)
         rows = [document_row(source, tokens=lookup) for source in found]
-        if sqlite_dialect:  # the driver gets plain values: dates as their ISO text
-            rows = [{**row, "day": row["day"].isoformat()} for row in rows]
         await insert_many(
             session,
             statement=statement,
