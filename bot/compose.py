@@ -1,7 +1,8 @@
 """Compose one outbox row for a chat and day: select its papers, render them, queue the row.
 
-Shared by the dispatcher (bot/schedule.py) and the admin's /resend (handlers/admin.py), which may
-not import the scheduler. Selection and rendering are pure; only `queue_row` touches storage.
+Shared by the dispatcher (bot/schedule.py, which inserts a whole pass's rows at once) and the
+admin's /resend (handlers/admin.py, which may not import the scheduler). `plan_row` is pure;
+only `queue_row` touches storage.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from bot.digest.models import Paper
 from bot.render import Lang, render_digest
 from bot.selection import ChatFilters, select_papers
 from storage.chats import Chat
-from storage.deliveries import add_delivery
+from storage.deliveries import add_delivery, new_delivery
 
 RowKind = Literal["digest", "update"]
 
@@ -59,6 +60,14 @@ class RenderCache:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedRow:
+    """A row ready to insert (`storage.deliveries.new_delivery` values) and the papers chosen."""
+
+    row: dict[str, Any]
+    chosen: int
+
+
+@dataclass(frozen=True, slots=True)
 class Queued:
     """What `queue_row` did: the new row's id (None if it existed) and the papers chosen."""
 
@@ -66,8 +75,7 @@ class Queued:
     chosen: int
 
 
-async def queue_row(
-    session: AsyncSession,
+def plan_row(
     *,
     chat: Chat,
     date: dt.date,
@@ -80,9 +88,9 @@ async def queue_row(
     late: bool = False,
     seen: frozenset[str] | set[str] = frozenset(),
     cache: RenderCache | None = None,
-) -> Queued:
-    """Select the chat's papers (those not `seen` yet), render and add the row; an empty
-    selection is stored as a `skipped` row with no messages (nothing is sent)."""
+) -> PlannedRow:
+    """Select the chat's papers (those not `seen` yet) and render them into an outbox row; an
+    empty selection makes a `skipped` row with no messages (nothing is sent)."""
     fresh = [paper for paper in papers if paper.arxiv_id not in seen]
     chosen = select_papers(fresh, chat_filters(chat))
     messages: list[str] = []
@@ -95,8 +103,7 @@ async def queue_row(
             late=late,
             update=kind == "update",
         )
-    row_id = await add_delivery(
-        session,
+    row = new_delivery(
         chat_id=chat.chat_id,
         digest_date=date,
         kind=kind,
@@ -109,4 +116,9 @@ async def queue_row(
         late=late,
         state="pending" if chosen else "skipped",
     )
-    return Queued(row_id, len(chosen))
+    return PlannedRow(row, len(chosen))
+
+
+async def queue_row(session: AsyncSession, planned: PlannedRow) -> Queued:
+    """Add one planned row to the outbox now (the admin's /resend)."""
+    return Queued(await add_delivery(session, row=planned.row), planned.chosen)

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import Application, CallbackContext
 
 from bot.app import StartupHook
-from bot.compose import RenderCache, RowKind, queue_row
+from bot.compose import PlannedRow, RenderCache, RowKind, plan_row
 from bot.config import Settings
 from bot.delivery import DeliveryEngine, build_delivery_bot
 from bot.digest.models import Paper
@@ -47,8 +47,10 @@ from storage.chats import Chat, subscribed_chats
 from storage.deliveries import (
     DigestReadiness,
     RowKey,
+    add_deliveries,
     known_ids,
     mark_ready,
+    new_key,
     ready_days,
     row_keys,
     unready_days,
@@ -214,6 +216,7 @@ class _Dispatcher:
         self.session, self.now, self.policy, self.settings = session, now, policy, settings
         self.report = DispatchReport()
         self.cache = RenderCache()
+        self.planned: list[PlannedRow] = []
 
     async def run(self) -> DispatchReport:
         """Queue every digest and update that is due now."""
@@ -231,7 +234,22 @@ class _Dispatcher:
         with self.session.no_autoflush:
             for chat in await subscribed_chats(self.session):
                 await self._chat(chat, days, rows.get(chat.chat_id, {}))
+        # One insert at the end: on SQLite the write lock is held for it, not for the pass.
+        added = await add_deliveries(self.session, rows=[plan.row for plan in self.planned])
+        for plan in self.planned:
+            if new_key(plan.row) in added:
+                self._count(plan)
         return self.report
+
+    def _count(self, plan: PlannedRow) -> None:
+        """Count a row this pass added."""
+        if not plan.chosen:
+            self.report.empty += 1
+        elif plan.row["kind"] == "update":
+            self.report.updates += 1
+        else:
+            self.report.digests += 1
+            self.report.late += plan.row["late"]
 
     async def _load_days(self, since: dt.date) -> dict[dt.date, _Day]:
         """Ready, currently settled days with their digest's papers."""
@@ -270,13 +288,12 @@ class _Dispatcher:
         return day >= today - dt.timedelta(days=self.policy.max_age_days)
 
     async def _queue(self, chat: Chat, day: _Day, *, kind: RowKind, seq: int, late: bool) -> None:
-        """Select, render and add one row (a `skipped` one when the selection is empty)."""
+        """Select and render one row (a `skipped` one when the selection is empty)."""
         date = day.readiness.date
         seen: set[str] = set()
         if kind == "update":
             seen = await known_ids(self.session, chat_id=chat.chat_id, digest_date=date)
-        queued = await queue_row(
-            self.session,
+        plan = plan_row(
             chat=chat,
             date=date,
             papers=day.papers,
@@ -289,15 +306,7 @@ class _Dispatcher:
             seen=seen,
             cache=self.cache,
         )
-        if queued.row_id is None:
-            return
-        if not queued.chosen:
-            self.report.empty += 1
-        elif kind == "update":
-            self.report.updates += 1
-        else:
-            self.report.digests += 1
-            self.report.late += late
+        self.planned.append(plan)
 
 
 async def dispatch(

@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.compose import queue_row
+from bot.compose import plan_row, queue_row
 from bot.digest import DigestError, parse_digest
 from bot.i18n import Lang, translate
 from bot.services import Services, get_services
@@ -151,17 +151,18 @@ async def resend_rows(
     info = await digest_for_date(session, date=day)
     if info is None:
         return "admin.resend_no_digest"
-    queued = await queue_row(
-        session,
+    papers = await digest_papers(session, digest_id=info.id)
+    planned = plan_row(
         chat=chat,
         date=day,
-        papers=await digest_papers(session, digest_id=info.id),
+        papers=papers,
         digest_id=info.id,
         kind="digest",
         seq=0,
         now=now,
         default_language=services.settings.default_language,
     )
+    queued = await queue_row(session, planned)
     return "admin.resend_queued" if queued.chosen else "admin.resend_empty"
 
 

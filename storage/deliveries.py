@@ -136,16 +136,24 @@ def _insert(session: AsyncSession, table: Table) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-# Built once: a dispatch pass adds a row per chat, and building `.values(row)` each time was
-# a third of its cost. The values go in as parameters of this one statement.
+# Built once: the values go in as parameters of this one statement (building `.values(row)`
+# for every row was a third of a dispatch pass).
 _ADD_DELIVERY = {
     name: insert(_DELIVERIES).on_conflict_do_nothing().returning(_DELIVERIES.c.id)
     for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
 }
+_ADD_DELIVERIES = {
+    name: insert(_DELIVERIES)
+    .on_conflict_do_nothing()
+    .returning(
+        _DELIVERIES.c.chat_id, _DELIVERIES.c.digest_date, _DELIVERIES.c.kind, _DELIVERIES.c.seq
+    )
+    for name, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+NewKey = tuple[int, dt.date, str, int]  # (chat_id, digest_date, kind, seq): a row's identity
 
 
-async def add_delivery(
-    session: AsyncSession,
+def new_delivery(
     *,
     chat_id: int,
     digest_date: dt.date,
@@ -158,13 +166,9 @@ async def add_delivery(
     digest_id: int | None = None,
     late: bool = False,
     state: State = "pending",
-) -> int | None:
-    """Queue a delivery; None when the row (chat, day, kind, seq) already exists.
-
-    `state="skipped"` records a decision to send nothing (an empty selection), so the
-    dispatcher does not decide again and later updates know which papers were seen.
-    """
-    values = {
+) -> dict[str, Any]:
+    """The column values of a new outbox row (see `add_delivery`)."""
+    return {
         "chat_id": chat_id,
         "digest_date": digest_date,
         "kind": kind,
@@ -182,9 +186,42 @@ async def add_delivery(
         "created_at": now,
         "updated_at": now,
     }
+
+
+def new_key(values: dict[str, Any]) -> NewKey:
+    """The identity of a row made by `new_delivery`."""
+    return values["chat_id"], values["digest_date"], values["kind"], values["seq"]
+
+
+async def add_delivery(session: AsyncSession, *, row: dict[str, Any]) -> int | None:
+    """Queue a `new_delivery` row; its id, or None when the row (chat, day, kind, seq)
+    already exists.
+
+    `state="skipped"` records a decision to send nothing (an empty selection), so the
+    dispatcher does not decide again and later updates know which papers were seen.
+    """
     statement = _ADD_DELIVERY[session.get_bind().dialect.name]
-    result = await session.execute(statement, values)
+    result = await session.execute(statement, row)
     return cast("int | None", result.scalar_one_or_none())
+
+
+async def add_deliveries(session: AsyncSession, *, rows: Sequence[dict[str, Any]]) -> set[NewKey]:
+    """Queue many `new_delivery` rows in a few statements; the keys of those that were new.
+
+    A dispatch pass over thousands of chats writes here once, at its end: on SQLite the write
+    lock is then held for this insert, not for the whole pass (chats subscribing meanwhile
+    would wait on it).
+    """
+    if not rows:
+        return set()
+    statement = _ADD_DELIVERIES[session.get_bind().dialect.name]
+    result = await session.execute(statement, list(rows))
+    return {(row[0], _as_date(row[1]), row[2], row[3]) for row in result}
+
+
+def _as_date(value: Any) -> dt.date:
+    """A date column as returned through RETURNING (already a date, or ISO text)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
 
 async def get_delivery(session: AsyncSession, *, delivery_id: int) -> Delivery | None:

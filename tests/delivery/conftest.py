@@ -16,7 +16,7 @@ from bot.emulator import Emulator
 from bot.ratelimit import Limits, RateScheduler
 from storage.chats import subscribe
 from storage.db import create_engine, session_factory
-from storage.deliveries import Kind, add_delivery
+from storage.deliveries import Kind, add_delivery, new_delivery
 
 TOKEN = "123456:delivery-test-token-abcdefghijklmnop"
 DAY = dt.date(2025, 3, 14)
@@ -77,14 +77,16 @@ class Outbox:
         async with self.sessions.begin() as session:
             row_id = await add_delivery(
                 session,
-                chat_id=chat_id,
-                digest_date=day,
-                kind=kind,
-                seq=seq,
-                messages=messages,
-                arxiv_ids=[],
-                known_ids=[],
-                now=utc_now(),
+                row=new_delivery(
+                    chat_id=chat_id,
+                    digest_date=day,
+                    kind=kind,
+                    seq=seq,
+                    messages=messages,
+                    arxiv_ids=[],
+                    known_ids=[],
+                    now=utc_now(),
+                ),
             )
         assert row_id is not None
         return row_id

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from storage.chats import subscribe
-from storage.deliveries import add_delivery, chat_deliveries, readiness, record_poll
+from storage.deliveries import add_delivery, chat_deliveries, new_delivery, readiness, record_poll
 from tests.chat.conftest import ChatDriver, Reply, running_bot
 from tests.delivery.daykit import digest_text, sample_blocks
 
@@ -67,14 +67,16 @@ async def test_resend_resets_sent_rows_or_queues_a_fresh_one(admin: ChatDriver) 
             )
         row = await add_delivery(
             session,
-            chat_id=51,
-            digest_date=DAY,
-            kind="digest",
-            messages=["hello"],
-            arxiv_ids=[],
-            known_ids=[],
-            now=admin.clock(),
-            state="sent",
+            row=new_delivery(
+                chat_id=51,
+                digest_date=DAY,
+                kind="digest",
+                messages=["hello"],
+                arxiv_ids=[],
+                known_ids=[],
+                now=admin.clock(),
+                state="sent",
+            ),
         )
     assert row is not None
     assert "Usage" in (await admin.send("/resend 51", user=ADMIN))[0].text
