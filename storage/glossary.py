@@ -98,9 +98,13 @@ def build(texts: Iterable[str]) -> dict[str, list[str]]:
             if acronym:
                 acronyms[fold(acronym)][key] += 1
     table: dict[str, list[str]] = defaultdict(list)
-    for key, total in totals.most_common():
-        best = _best_korean(candidates[key], sizes, total, shape=shapes[key])
-        if total >= 2 and best:
+    chosen = {
+        key: _best_korean(candidates[key], sizes, total, shape=shapes[key])
+        for key, total in totals.most_common()
+        if total >= 2
+    }
+    for key, best in chosen.items():
+        if best and not _said_by_a_part(key, best, chosen):
             table[key].append(best)
             table[best].append(key)
     for acronym, phrases in sorted(acronyms.items()):
@@ -108,6 +112,21 @@ def build(texts: Iterable[str]) -> dict[str, list[str]]:
         if count >= 2 and acronym != phrase:
             table[acronym].append(phrase)
     return {key: list(dict.fromkeys(values))[:3] for key, values in sorted(table.items())}
+
+
+def _said_by_a_part(key: str, korean: str, chosen: Mapping[str, str]) -> bool:
+    """Whether a shorter run of `key`'s words already translates to `korean`.
+
+    `시각 언어 모델` is often written `비전-언어 모델`, so "vision language model" collects only
+    `언어 모델`: that is what "language model" means, and widening the longer term with it
+    would add every language-model paper to a query about vision-language models.
+    """
+    words = key.split()
+    return any(
+        chosen.get(" ".join(words[start : start + size])) == korean
+        for size in range(1, len(words))
+        for start in range(len(words) - size + 1)
+    )
 
 
 def _shape(english: str, key: str) -> tuple[int, int]:

@@ -40,3 +40,18 @@ def test_the_shipped_glossary_has_no_sentence_fragments() -> None:
     assert glossary.translations("priors") == ["사전"]
     assert glossary.longest_match(["reinforcement", "learning"]) == (2, ["강화학습"])
     assert "reinforcement learn" in glossary.translations("강화학습")
+
+
+def test_a_term_does_not_take_the_translation_of_its_own_part() -> None:
+    """`비전-언어 모델` leaves only `언어 모델` before "(Vision Language Model)": that is what
+    "language model" means, so the longer term gets no Korean side at all."""
+    texts = [
+        "대형 언어 모델(Language Model)을 쓴다",
+        "작은 언어 모델(Language Model)",
+        "비전-언어 모델(Vision Language Model)",
+        "새로운 비전-언어 모델(Vision Language Model)",
+    ]
+    table = glossary.build(texts)
+    assert table["language model"] == ["언어모델"]
+    assert "vision language model" not in table
+    assert table["언어모델"] == ["language model"]
