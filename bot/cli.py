@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -178,7 +179,8 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
     setup_logging(settings.log_level, secrets=secrets)
-    use_uvloop()  # less CPU per update and per message: bot/loop.py
+    loop = "uvloop" if use_uvloop() else "asyncio"  # less CPU per update with uvloop
+    logging.getLogger("paperboy").info("starting (%s event loop, role %s)", loop, args.role)
     asyncio.run(upgrade(settings.database_url))
     if args.role == "delivery":
         asyncio.run(serve_delivery(settings))
