@@ -170,11 +170,12 @@ async def _open_loop(
     """Commands arrive at `rate` per second in all (Poisson), each from a random user, whether
     or not earlier ones were answered: the load a bot in many busy chats gets.
 
-    `updates_per_s` runs until the last answer, so it falls below `rate` when the bot lags;
-    `sent_per_s` is the rate the commands actually went out at.
+    Each latency runs from the command's scheduled arrival, so a generator running late
+    counts against the bot, not for it. `updates_per_s` runs until the last answer, so it
+    falls below `rate` when the bot lags; `sent_per_s` is the rate commands went out at.
     """
     rng = random.Random(seed)
-    pending: list[asyncio.Task[float]] = []
+    waiting: list[tuple[float, asyncio.Future[float]]] = []
     started = due = time.perf_counter()
     for _ in range(updates):
         due += rng.expovariate(rate)
@@ -183,9 +184,10 @@ async def _open_loop(
             await asyncio.sleep(delay)
         user = FIRST_USER + rng.randrange(plan.users)
         text = _command(rng, plan.ids, plan.names)
-        pending.append(asyncio.create_task(_send(emulator, finished, user, text)))
+        update_id = emulator.send_text(chat_id=user, user_id=user, text=text)
+        waiting.append((due, finished.expect(update_id)))
     sent = time.perf_counter() - started
-    latencies = list(await asyncio.gather(*pending))
+    latencies = [await future - arrival for arrival, future in waiting]
     return _figures(
         latencies,
         time.perf_counter() - started,

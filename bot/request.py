@@ -30,8 +30,11 @@ class AiohttpRequest(BaseRequest):
 
     `connection_pool_size` bounds concurrent connections; `pool_timeout` is how long a request
     may wait for one, and together with `connect_timeout` bounds getting a connection at all.
-    aiohttp has no per-write timeout, so the write timeout bounds the whole exchange instead:
-    connect + write + read (a stalled upload fails instead of hanging).
+    The read timeout applies to each read, as with httpx, so a large download that keeps
+    flowing never times out. aiohttp has no per-write timeout: for an upload (the only request
+    with a body worth the name) pool + connect + write + read bound the whole exchange, so a
+    stalled upload fails instead of hanging. Redirects are not followed (httpx does not
+    either: a redirected POST would silently lose its parameters).
     """
 
     __slots__ = (
@@ -74,7 +77,10 @@ class AiohttpRequest(BaseRequest):
         """Open the session (again, after a shutdown)."""
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._pool_size, limit_per_host=0),
+                # Idle connections expire after 5 s, as httpx's do: fewer stale sockets.
+                connector=aiohttp.TCPConnector(
+                    limit=self._pool_size, limit_per_host=0, keepalive_timeout=5.0
+                ),
                 headers={"User-Agent": self.USER_AGENT},
             )
             # HTTP(S)_PROXY / NO_PROXY as httpx honours them, read once: aiohttp's trust_env
@@ -108,6 +114,7 @@ class AiohttpRequest(BaseRequest):
             write=_value(write_timeout, default_write),
             connect=_value(connect_timeout, self._connect_timeout),
             pool=_value(pool_timeout, self._pool_timeout),
+            upload=bool(files),
         )
         options: dict[str, Any] = {}
         if self._proxies:
@@ -118,7 +125,9 @@ class AiohttpRequest(BaseRequest):
             options["data"] = request_data.json_payload
             options["headers"] = _JSON
         try:
-            async with session.request(method, url, timeout=timeout, **options) as response:
+            async with session.request(
+                method, url, timeout=timeout, allow_redirects=False, **options
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut(_redact(f"aiohttp.{type(error).__name__}: {error}")) from error
@@ -137,11 +146,17 @@ class AiohttpRequest(BaseRequest):
 
     @staticmethod
     def _timeout(
-        *, read: float | None, write: float | None, connect: float | None, pool: float | None
+        *,
+        read: float | None,
+        write: float | None,
+        connect: float | None,
+        pool: float | None,
+        upload: bool = False,
     ) -> aiohttp.ClientTimeout:
-        """aiohttp's timeouts for HTTPXRequest's four (None: no limit)."""
+        """aiohttp's timeouts for HTTPXRequest's four (None: no limit); see the class doc."""
         parts = (pool, connect, write, read)
-        total = None if any(part is None for part in parts) else sum(p for p in parts if p)
+        bounded = upload and all(part is not None for part in parts)
+        total = sum(p for p in parts if p) if bounded else None
         getting = None if pool is None or connect is None else pool + connect
         return aiohttp.ClientTimeout(
             total=total, connect=getting, sock_connect=connect, sock_read=read

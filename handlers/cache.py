@@ -35,6 +35,7 @@ class ReadCache:
     entries: OrderedDict[Hashable, tuple[float, Any]] = field(default_factory=OrderedDict)
     version: int | None = None
     checked_at: float = float("-inf")
+    generation: int = 0  # bumped on every clear: a load begun before it must not be kept
 
     def due_for_check(self, now: float) -> bool:
         """Whether the archive's version should be read again (claims the check when so)."""
@@ -48,6 +49,7 @@ class ReadCache:
         if version != self.version:
             self.entries.clear()
             self.version = version
+            self.generation += 1
 
     def get(self, key: Hashable, now: float) -> tuple[bool, Any]:
         """(True, value) while `key` is fresh, else (False, None)."""
@@ -90,7 +92,9 @@ async def cached(
     hit, value = cache.get(key, now)
     if hit:
         return value  # type: ignore[no-any-return]
+    generation = cache.generation
     async with services.sessions() as session:
         value = await load(session)
-    cache.put(key, value, now)
+    if cache.generation == generation:  # else the archive changed while this load ran
+        cache.put(key, value, now)
     return value

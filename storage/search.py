@@ -304,7 +304,9 @@ async def index_papers(
 async def rebuild_index(session: AsyncSession) -> None:
     """Drop every search document and index the whole archive again."""
     await session.execute(delete(DOCUMENTS))
-    ids = list((await session.execute(select(_PAPERS.c.arxiv_id))).scalars())
+    # In a stable order: document ids decide which matches count as "newest" (RANKED_MATCHES).
+    query = select(_PAPERS.c.arxiv_id).order_by(_PAPERS.c.last_seen, _PAPERS.c.arxiv_id)
+    ids = list((await session.execute(query)).scalars())
     await index_papers(session, arxiv_ids=ids)
 
 

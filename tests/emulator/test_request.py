@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import AsyncIterator
 
 import pytest
 import telegram
+from aiohttp import web
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TimedOut
@@ -158,11 +160,14 @@ async def test_shutdown_and_initialize_again(emulator: Emulator) -> None:
 
 
 def test_timeouts_map_onto_aiohttp() -> None:
-    """Pool + connect bound getting a connection; all four bound the exchange; None: no limit."""
+    """Pool + connect bound getting a connection; reads are bounded one at a time (a long
+    download that keeps flowing is fine); only uploads get a bound on the whole exchange."""
     timeout = AiohttpRequest._timeout(read=5.0, write=3.0, connect=2.0, pool=1.0)
     assert (timeout.connect, timeout.sock_connect, timeout.sock_read) == (3.0, 2.0, 5.0)
-    assert timeout.total == 11.0
-    unbounded = AiohttpRequest._timeout(read=None, write=3.0, connect=2.0, pool=None)
+    assert timeout.total is None
+    upload = AiohttpRequest._timeout(read=5.0, write=3.0, connect=2.0, pool=1.0, upload=True)
+    assert upload.total == 11.0
+    unbounded = AiohttpRequest._timeout(read=None, write=3.0, connect=2.0, pool=None, upload=True)
     assert (unbounded.total, unbounded.connect, unbounded.sock_read) == (None, None, None)
 
 
@@ -174,3 +179,39 @@ def test_error_texts_lose_the_token() -> None:
         == "Can not write request body for http://127.0.0.1:8081/bot<token>/sendDocument"
     )
     assert TOKEN not in _redact(f"Connection timeout to host https://x/file/bot{TOKEN}/a.csv")
+
+
+async def _slow_then_redirect(request: web.Request) -> web.StreamResponse:
+    """A Bot API answer trickled in chunks (each well inside the read timeout), or a redirect."""
+    if request.path.endswith("/moved"):
+        raise web.HTTPFound("/elsewhere")
+    await request.read()
+    response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    for chunk in (b'{"ok": true, ', b'"result": ', *[b" "] * 10, b"true}"):
+        await response.write(chunk)
+        await asyncio.sleep(0.1)  # a slow link, not a wait for the code under test
+    await response.write_eof()
+    return response
+
+
+async def test_a_slow_but_steady_answer_and_a_redirect() -> None:
+    """Reads are timed one at a time (1.3 s in all at 0.3 s per read is fine, as with httpx),
+    and a redirect is returned, not followed (a redirected POST would lose its parameters)."""
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", _slow_then_redirect)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}/bot{TOKEN}"
+    request = AiohttpRequest(
+        read_timeout=0.3, write_timeout=0.3, connect_timeout=0.3, pool_timeout=0.1
+    )
+    await request.initialize()
+    try:
+        assert await request.post(f"{base}/getMe") is True
+        status, _ = await request.do_request(f"{base}/moved", "POST")
+        assert status == 302
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
