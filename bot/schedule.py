@@ -344,13 +344,17 @@ class DeliveryRuntime:
 
     async def dispatch(self) -> DispatchReport:
         """One dispatch pass in its own transaction, then wake the engine."""
-        async with self.lock, self.services.sessions.begin() as session:
-            report = await dispatch(
-                session,
-                now=self.services.clock(),
-                settings=self.services.settings,
-                policy=self.policy,
-            )
+        now = self.services.clock()
+        async with self.lock:
+            # Days settle in a short transaction of their own: marking one ready is a write,
+            # and on SQLite the pass would then hold the write lock while it plans every chat.
+            async with self.services.sessions.begin() as session:
+                ready = await settle_readiness(session, now=now, policy=self.policy)
+            async with self.services.sessions.begin() as session:
+                report = await dispatch(
+                    session, now=now, settings=self.services.settings, policy=self.policy
+                )
+            report.ready = ready + report.ready
         if report.queued:
             log.info(
                 "dispatch queued %d digests (%d late), %d updates; %d empty selections",
