@@ -59,7 +59,7 @@ from telegram.error import (
 )
 
 from bot.ratelimit import RateScheduler
-from bot.request import AiohttpRequest
+from bot.request import AiohttpRequest, ConnectionLost
 from storage.chats import deactivate, migrate_chat
 from storage.deliveries import (
     Delivery,
@@ -431,10 +431,10 @@ class DeliveryEngine:
         ):
             await self._on_gone(job, error)
             return False
-        if isinstance(error, TimedOut):
+        if isinstance(error, TimedOut | ConnectionLost):  # the message may have arrived
             job.ambiguous += 1
             self.stats.ambiguous += 1
-            await self._retry_later(job, f"ambiguous timeout: {error.message}")
+            await self._retry_later(job, f"ambiguous: {error.message}")
             return False
         # BadRequest subclasses NetworkError in PTB: a malformed request is no network hiccup.
         if isinstance(error, NetworkError) and not isinstance(error, BadRequest):

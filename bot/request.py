@@ -25,6 +25,11 @@ _TOKEN_IN_PATH = re.compile(r"(/(?:file/)?bot)[^/\s'\"]+")  # …/bot<token>/met
 _JSON = {"Content-Type": "application/json"}
 
 
+class ConnectionLost(NetworkError):
+    """The connection failed after the request may have reached Telegram (not while connecting):
+    like a timeout, its outcome is unknown, so a sender must count a retry as ambiguous."""
+
+
 class AiohttpRequest(BaseRequest):
     """A connection-reusing aiohttp session with HTTPXRequest's defaults (see its docs).
 
@@ -131,8 +136,10 @@ class AiohttpRequest(BaseRequest):
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut(_redact(f"aiohttp.{type(error).__name__}: {error}")) from error
-        except aiohttp.ClientError as error:
+        except aiohttp.ClientConnectorError as error:  # nothing was sent
             raise NetworkError(_redact(f"aiohttp.{type(error).__name__}: {error}")) from error
+        except aiohttp.ClientError as error:  # e.g. the server hung up before answering
+            raise ConnectionLost(_redact(f"aiohttp.{type(error).__name__}: {error}")) from error
 
     def _proxy(self, url: str) -> str | None:
         """The environment's proxy for `url`'s scheme and host (None: connect directly)."""

@@ -109,6 +109,19 @@ async def test_dropped_connection_before_delivery_is_retried(outbox: Outbox) -> 
     assert (await _row(outbox, row_id)).state == "sent"  # type: ignore[attr-defined]
 
 
+async def test_dropped_connection_after_delivery_is_ambiguous(outbox: Outbox) -> None:
+    """A connection closed after Telegram recorded the message: the resend is a duplicate,
+    so it must be counted ambiguous (duplicates never exceed the ambiguous count)."""
+    await outbox.subscribe(66)
+    outbox.emulator.add_fault("drop", chat_id=66, after_record=True)
+    row_id = await outbox.queue(66, ["twice"])
+    stats = await outbox.engine().drain()
+    row = await _row(outbox, row_id)
+    assert (row.state, row.ambiguous) == ("sent", 1)  # type: ignore[attr-defined]
+    assert stats.ambiguous == 1
+    assert outbox.emulator.stats.duplicates() == [(66, "twice", 2)]
+
+
 async def test_timeout_after_delivery_is_ambiguous_and_resent(outbox: Outbox) -> None:
     """A reply that never comes (the message did arrive) is counted ambiguous and resent once."""
     await outbox.subscribe(71)
