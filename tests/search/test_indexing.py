@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,12 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ingest import expand, ingest
+from bot.ingest import expand
 from storage.analysis import _RUN, analyze, analyze_text, fold, hangul_bigrams, stem
-from storage.db import create_engine, session_factory, upgrade
+from storage.db import session_factory
 from storage.models import Author, DigestEntry, StoredPaper
 from storage.search import rebuild_index, summary_text
+from tests.search.archive import load_archive
 
 DOCUMENT_ROWS = (
     "SELECT arxiv_id, title_tokens, author_tokens, body_tokens, votes, day "
@@ -67,25 +67,8 @@ def test_tokens_of_joined_texts_are_joined_tokens(parts: list[str]) -> None:
 def corpus_url(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The whole corpus (Markdown and HF JSON) ingested once, the way `paperboy ingest` does."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('indexing')}/corpus.sqlite3"
-
-    async def load() -> None:
-        await upgrade(url)
-        engine = create_engine(url)
-        try:
-            await ingest(expand([str(corpus_dir)]), sessions=session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(load())
+    asyncio.run(load_archive(url, expand([str(corpus_dir)])))
     return url
-
-
-@pytest.fixture
-async def engine(corpus_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on the corpus archive."""
-    engine = create_engine(corpus_url)
-    yield engine
-    await engine.dispose()
 
 
 async def test_ingest_rows_equal_rebuilt_rows(engine: AsyncEngine) -> None:

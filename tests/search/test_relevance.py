@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ingest import expand, ingest
-from storage.db import create_engine, session_factory, upgrade
+from bot.ingest import expand
+from storage.db import create_engine, session_factory
 from storage.models import Author, DigestEntry, PaperAuthor, StoredPaper
 from storage.search import search_papers
 from tests.conftest import PG_ENV, _PostgresServer, _run
+from tests.search.archive import load_archive
 from tests.search.evaluation import Baseline, evaluate, load_relevance, summary_text
 
 # Floors a little under the measured figures (see tests/search/README.md), so a regression fails.
@@ -32,26 +33,8 @@ POSTGRES_KIND_RECALL_FLOOR = 0.75
 def corpus_url(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite archive holding every daily_papers_ko digest, ingested once for the module."""
     url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('corpus')}/corpus.sqlite3"
-    files = expand([str(corpus_dir / "daily_papers_ko")])
-
-    async def load() -> None:
-        await upgrade(url)
-        engine = create_engine(url)
-        try:
-            await ingest(files, sessions=session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(load())
+    asyncio.run(load_archive(url, expand([str(corpus_dir / "daily_papers_ko")])))
     return url
-
-
-@pytest.fixture
-async def engine(corpus_url: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on the corpus archive."""
-    engine = create_engine(corpus_url)
-    yield engine
-    await engine.dispose()
 
 
 async def _documents(engine: AsyncEngine) -> list[tuple[str, str, str, str]]:
@@ -111,17 +94,7 @@ def postgres_corpus_url(corpus_dir: Path, _postgres: _PostgresServer | None) -> 
     name = f"pb_{_postgres.run_id}_relevance"
     _run(_postgres.execute(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"))
     url = _postgres.url_for(name)
-    files = expand([str(corpus_dir / "daily_papers_ko")])
-
-    async def load() -> None:
-        await upgrade(url)
-        engine = create_engine(url)
-        try:
-            await ingest(files, sessions=session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    _run(load())
+    _run(load_archive(url, expand([str(corpus_dir / "daily_papers_ko")])))
     yield url
     _run(_postgres.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
