@@ -14,16 +14,17 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
 from telegram import Update
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application, TypeHandler
 
 from bot.app import build_application
 from bot.config import load_settings
+from bot.console import Seen  # the console waits for updates the same way
 from bot.emulator import ChatEvent, Emulator
 from bot.emulator.state import command_entities, message_to_api
 from bot.services import Services
@@ -83,21 +84,6 @@ class Reply:
         return cls(
             event.kind, event.chat_id, event.message_id, event.text, buttons, event.show_alert
         )
-
-
-@dataclass(slots=True)
-class Seen:
-    """Update ids the Application has started processing, to wait without sleeping."""
-
-    ids: set[int] = field(default_factory=set)
-    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
-
-    async def mark(self, update: object, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The first handler group: `update` reached the Application."""
-        if isinstance(update, Update):
-            async with self.changed:
-                self.ids.add(update.update_id)
-                self.changed.notify_all()
 
 
 @dataclass(slots=True)
