@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_SQLITE_PRAGMAS = (
+SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA busy_timeout=5000",
     "PRAGMA foreign_keys=ON",
@@ -26,7 +26,7 @@ _SQLITE_PRAGMAS = (
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Turn on WAL, a busy timeout, foreign keys and NORMAL sync for a new SQLite connection."""
     cursor = dbapi_connection.cursor()
-    for pragma in _SQLITE_PRAGMAS:
+    for pragma in SQLITE_PRAGMAS:
         cursor.execute(pragma)
     cursor.close()
 
