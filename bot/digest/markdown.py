@@ -10,7 +10,9 @@ Choices (documented because the format leaves them open):
   recovered from another link in the heading (`arxiv.org/pdf/ID`, `huggingface.co/papers/ID`); the
   link is then rebuilt as `https://arxiv.org/abs/ID` and a ParseIssue notes the repair. Otherwise
   the block is skipped with a ParseIssue.
-- Any `### ` line ends a block (as does `## `); one not starting `### [` is reported as an issue.
+- Any `### ` line ends a block (as does `## `; a tab or no-break space may stand for the space,
+  and `###[` counts too); one not starting `### [` is reported as an issue. A block with a second
+  `Vote:`/`Authors:` line keeps its first and reports the other (a heading above was not seen).
 - Plain bullets, `1) …`/`1. …` lines and other text lines go to a section titled None, numbering
   kept; indented sub-bullets (`  - (1) …`) become their own bullets in the current section.
 """
@@ -30,7 +32,11 @@ from bot.digest.models import (
     ParseIssue,
 )
 
-_BOUNDARY = re.compile(r"\n###? ")
+# A heading's `#`s may be followed by a tab or a no-break space too (editors and copy-paste
+# produce them); a `### [` without any space is still a paper heading.
+_HEAD = r"(?:###?[ \t\u00a0]|###\[)"
+_BOUNDARY = re.compile(r"\n" + _HEAD)
+_STARTS_WITH_HEAD = re.compile(_HEAD)
 _DAILY = re.compile(r"^##\s+Daily Papers\s*\(\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*\)")
 _HEADING = re.compile(
     r"^###\s+\[(?P<title>.*)\]\(\s*<?https?://(?:www\.)?(?:export\.)?arxiv\.org/abs/"
@@ -64,13 +70,14 @@ class _Body:
     truncated: bool = False
     sections: list[tuple[str | None, list[str]]] = field(default_factory=list)
     issues: list[ParseIssue] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)  # the `Vote`/`Authors` fields already read
 
 
 def parse_markdown(text: str, *, source: str) -> Digest:
     """Parse one Markdown digest; raise DigestError only when no digest heading exists."""
     body = text[1:] if text.startswith("\ufeff") else text
     starts = [m.start() + 1 for m in _BOUNDARY.finditer(body)]
-    if body.startswith(("## ", "### ")):
+    if _STARTS_WITH_HEAD.match(body):
         starts.insert(0, 0)
     date: dt.date | None = None
     papers: dict[str, Paper] = {}
@@ -81,7 +88,7 @@ def parse_markdown(text: str, *, source: str) -> Digest:
         if index:
             line += body.count("\n", starts[index - 1], start)
         block = body[start:end]
-        if block.startswith("## "):
+        if block[2] != "#":
             date = _read_daily(block, line, date, issues)
             continue
         paper = _read_paper(block, line, issues)
@@ -121,7 +128,10 @@ def _read_daily(
 def _read_paper(block: str, line: int, issues: list[ParseIssue]) -> Paper | None:
     """Read one `### ` block into a Paper, or record why it cannot be read."""
     lines = block.split("\n")
-    head = _read_heading(lines[0].rstrip(), line, issues)
+    heading = lines[0].rstrip()
+    if not heading.startswith("### ["):
+        heading = "### " + heading[3:].lstrip(" \t\u00a0")
+    head = _read_heading(heading, line, issues)
     if head is None:
         return None
     title, arxiv_id = head
@@ -202,10 +212,8 @@ def _read_body(lines: list[str], first_line: int, state: _Body, *, start: int) -
             continue
         elif head[0] in " \t":
             _read_indented(text.lstrip(), sections)
-        elif text.startswith("Vote:"):
-            _read_vote(text[5:].strip(), first_line + index, state)
-        elif text.startswith("Authors:"):
-            _read_authors(text[8:].strip(), state)
+        elif text.startswith(("Vote:", "Authors:")):
+            _read_field(text, first_line + index, state)
         elif text.startswith(_MEDIA):
             _read_media(text, state)
         else:
@@ -251,6 +259,29 @@ def _add_to_section(
         sections[-1][1].append(text)
     else:
         sections.append((title, [text]))
+
+
+def _read_field(text: str, number: int, state: _Body) -> None:
+    """Read a `Vote:` or `Authors:` line; a second one in a block is reported, not used.
+
+    Two in one block mean the heading of the paper they belong to was not recognised (e.g.
+    `#### [`): the first values stay with this block's paper, the line says where to look.
+    """
+    name, _, value = text.partition(":")
+    if name in state.seen:
+        state.issues.append(
+            ParseIssue(
+                line=number,
+                message=f"second '{name}:' line in one paper block (is a paper heading "
+                "above it damaged?); ignored",
+            )
+        )
+        return
+    state.seen.add(name)
+    if name == "Vote":
+        _read_vote(value.strip(), number, state)
+    else:
+        _read_authors(value.strip(), state)
 
 
 def _read_vote(value: str, number: int, state: _Body) -> None:

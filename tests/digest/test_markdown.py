@@ -349,3 +349,36 @@ def test_cut_short_bullets_and_media_lines() -> None:
     assert paper.votes is None
     assert paper.authors == ()
     assert _bullets(paper) == ["*", "**", "**K", "**K**"]
+
+
+@pytest.mark.parametrize("spacing", ["\t", "\u00a0", "", "  "])
+def test_heading_spacing_variants_still_start_a_paper(fixtures_dir: Path, spacing: str) -> None:
+    """`###<tab>[`, `###<nbsp>[` and `###[` are paper headings: no paper is lost or merged."""
+    path = fixtures_dir / "daily_papers_ko" / "2024/01/03.md"
+    text = path.read_text(encoding="utf-8")
+    first = text.index("### [")
+    damaged = text.replace("### [LLaMA Beyond", f"###{spacing}[LLaMA Beyond")
+    damaged = damaged[:first] + f"###{spacing}" + damaged[first + 4 :]
+    original = parse_markdown(text, source="a.md")
+    digest = parse_markdown(damaged, source="a.md")
+    assert not digest.errors
+    assert [p.arxiv_id for p in digest.papers] == [p.arxiv_id for p in original.papers]
+    for before, after in zip(original.papers, digest.papers, strict=True):
+        assert (after.votes, after.authors, after.summary) == (
+            before.votes,
+            before.authors,
+            before.summary,
+        )
+
+
+def test_unrecognised_heading_does_not_lend_its_fields_to_the_paper_above() -> None:
+    """A block with two `Vote:`/`Authors:` lines keeps its first ones and reports the others."""
+    text = (
+        HEADING + "Vote: 3\n\nAuthors: A, B\n\n- x\n\n"
+        "#### [Damaged](https://arxiv.org/abs/2503.05678)\n\nVote: 9\n\nAuthors: C\n\n- y\n"
+    )
+    digest = _digest(text)
+    [paper] = digest.papers
+    assert (paper.votes, paper.authors) == (3, ("A", "B"))
+    assert [issue.line for issue in digest.errors] == [13, 15]
+    assert all("second" in issue.message for issue in digest.errors)
