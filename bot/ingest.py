@@ -31,6 +31,7 @@ TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 BATCH_FILES = 64  # files per transaction: few statements per table, small loss on a crash
 BATCH_SECONDS = 0.25  # ...and commit at least this often, so slow sources still land steadily
 _TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")  # Telegram bot-token shape
+_USERINFO = re.compile(r"//[^/]*@")
 _SECRET_PARAM = re.compile(r"token|key|secret|pass|auth|sig|credential", re.IGNORECASE)
 
 
@@ -107,9 +108,14 @@ def is_url(item: str) -> bool:
 
 def redact_url(url: str) -> str:
     """`url` without passwords, secret-looking query values or bot tokens (safe to log/store)."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # a bad port or IPv6 host: drop what could hold a secret, keep the rest
+        bare = _USERINFO.sub("//", url.split("?", 1)[0].split("#", 1)[0])
+        return _TOKEN.sub("***", bare)
     host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    netloc = f"{host}:{port}" if port else host
     query = urlencode(
         [(k, "***" if _SECRET_PARAM.search(k) else v) for k, v in parse_qsl(parts.query, True)],
         safe="*",
@@ -137,12 +143,28 @@ def expand(items: Sequence[str]) -> list[str]:
     return found
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 text (a BOM is dropped), or a `SourceError` naming the bad byte."""
+@dataclass(frozen=True, slots=True)
+class SourceText:
+    """A source's text, and a note when its last bytes were an incomplete character."""
+
+    text: str
+    note: FileIssue | None = None
+
+
+def _decode(data: bytes, shown: str) -> SourceText:
+    """UTF-8 text (a BOM is dropped), or a `SourceError` naming the first bad byte's line.
+
+    A file that ends inside a character (a download or a copy cut short) keeps everything
+    before that character, with a note; any other invalid byte means it is not UTF-8 text.
+    """
     try:
-        return data.decode("utf-8-sig")
+        return SourceText(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
-        raise SourceError(f"not UTF-8 text (byte {exc.start})") from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        if exc.reason != "unexpected end of data" or exc.end != len(data):
+            raise SourceError(f"not UTF-8 text (line {line}, byte {exc.start})") from None
+        message = f"ends inside a character (byte {exc.start}): the incomplete character dropped"
+        return SourceText(data[: exc.start].decode("utf-8-sig"), FileIssue(shown, line, message))
 
 
 def _read_path(path: str) -> bytes:
@@ -161,29 +183,41 @@ def _read_path(path: str) -> bytes:
     return data
 
 
-async def fetch_text(client: httpx.AsyncClient, url: str) -> str:
-    """GET `url` and return its text; errors name the redacted URL, never a secret."""
+async def fetch_text(client: httpx.AsyncClient, url: str) -> SourceText:
+    """GET `url` and return its text; errors name the redacted URL, never a secret.
+
+    The body is streamed and dropped past `MAX_BYTES`, so an absurd answer costs no memory.
+    """
     shown = redact_url(url)
     try:
-        response = await client.get(url)
+        urlsplit(url).port  # noqa: B018 - raises for a bad port or host, which httpx lets through
+    except ValueError:
+        raise SourceError(f"invalid URL {shown}") from None
+    try:
+        async with client.stream("GET", url) as response:
+            if response.status_code >= 400:
+                raise SourceError(f"HTTP {response.status_code} from {shown}")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_BYTES:
+                    raise SourceError(f"larger than {MAX_BYTES} bytes: {shown}")
     except httpx.TimeoutException:
         raise SourceError(f"timed out fetching {shown}") from None
+    except httpx.InvalidURL:
+        raise SourceError(f"invalid URL {shown}") from None
     except httpx.HTTPError as exc:
         raise SourceError(f"cannot fetch {shown}: {type(exc).__name__}") from None
-    if response.status_code >= 400:
-        raise SourceError(f"HTTP {response.status_code} from {shown}")
-    if len(response.content) > MAX_BYTES:
-        raise SourceError(f"larger than {MAX_BYTES} bytes: {shown}")
-    return _decode(response.content)
+    return _decode(bytes(body), shown)
 
 
-async def read_source(item: str, *, client: httpx.AsyncClient | None) -> str:
+async def read_source(item: str, *, client: httpx.AsyncClient | None) -> SourceText:
     """The text of a file or URL (URLs need `client`)."""
     if is_url(item):
         if client is None:
             raise SourceError("no HTTP client to fetch URLs with")
         return await fetch_text(client, item)
-    return _decode(await asyncio.to_thread(_read_path, item))
+    return _decode(await asyncio.to_thread(_read_path, item), item)
 
 
 @dataclass(slots=True)
@@ -199,12 +233,15 @@ async def load_one(item: str, *, client: httpx.AsyncClient | None) -> _Source:
     """Read and parse one source; a fatal issue (and no digest) when that fails."""
     shown = redact_url(item) if is_url(item) else item
     try:
-        digest = parse_digest(await read_source(item, client=client), source=shown)
+        read = await read_source(item, client=client)
+        digest = parse_digest(read.text, source=shown)
     except SourceError as exc:
         return _Source(shown, None, [FileIssue(shown, 0, str(exc), fatal=True)])
     except DigestError as exc:
         return _Source(shown, None, [FileIssue(shown, exc.line, exc.message, fatal=True)])
     issues = [FileIssue(shown, issue.line, issue.message) for issue in digest.errors]
+    if read.note is not None:
+        issues.append(read.note)
     return _Source(shown, digest, issues)
 
 
@@ -299,13 +336,13 @@ class _Batcher:
         self.sessions = sessions
         self.progress = progress
         self.cache = StoreCache()
-        self.pending: list[tuple[str, _Source]] = []
+        self.pending: list[_Source] = []
         self.started = time.monotonic()
         self.storing: asyncio.Task[None] | None = None
 
-    def add(self, item: str, source: _Source) -> bool:
+    def add(self, source: _Source) -> bool:
         """Queue a loaded source; True when the open batch should be committed now."""
-        self.pending.append((item, source))
+        self.pending.append(source)
         elapsed = time.monotonic() - self.started
         return len(self.pending) >= BATCH_FILES or elapsed >= BATCH_SECONDS
 
@@ -317,7 +354,7 @@ class _Batcher:
         runs here, while the database still writes the previous batch.
         """
         tokens: Mapping[str, str] | asyncio.Future[dict[str, str]] | None = None
-        texts = _source_texts([source for _, source in self.pending])
+        texts = _source_texts(self.pending)
         if self.pool is not None and texts:
             tokens = asyncio.ensure_future(_analysed(self.pool, texts))
         elif texts:
@@ -344,20 +381,19 @@ class _Batcher:
 
     async def _commit(
         self,
-        pending: list[tuple[str, _Source]],
+        batch: list[_Source],
         tokens: Mapping[str, str] | asyncio.Future[dict[str, str]] | None,
     ) -> None:
         """Store and commit one batch, then count and report its files in order."""
-        batch = [source for _, source in pending]
         results = await _store_batch(batch, sessions=self.sessions, cache=self.cache, tokens=tokens)
-        for (item, source), result in zip(pending, results, strict=True):
+        for source, result in zip(batch, results, strict=True):
             self.report.errors.extend(source.issues)
             if result is None:
                 self.report.failed += 1
             else:
                 self.report.add(result)
             if self.progress is not None:
-                self.progress(self.report.done, self.report.files, item)
+                self.progress(self.report.done, self.report.files, source.shown)
 
 
 def _freeze_heap(stack: contextlib.AsyncExitStack) -> None:
@@ -412,7 +448,7 @@ async def ingest(
             client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True)
             await stack.enter_async_context(client)
         for item in sources:
-            if batcher.add(item, await load_one(item, client=client)):
+            if batcher.add(await load_one(item, client=client)):
                 await batcher.submit()
         await batcher.submit()
         await batcher.drain()

@@ -178,6 +178,7 @@ class _Batch:
 
     now: dt.datetime
     latest: dict[tuple[dt.date, str], _Revision]
+    by_source: dict[tuple[dt.date, str, str], _Revision]
     papers: dict[str, dict[str, Any]]
     with_authors: set[str]
     stored_authors: frozenset[str]
@@ -191,17 +192,43 @@ class _Batch:
 
 async def _latest_revisions(
     session: AsyncSession, *, keys: set[tuple[dt.date, str]]
-) -> dict[tuple[dt.date, str], _Revision]:
-    """The newest stored revision of each (date, format) in `keys`, one query per chunk."""
+) -> tuple[dict[tuple[dt.date, str], _Revision], dict[tuple[dt.date, str, str], _Revision]]:
+    """The newest stored revision of each (date, format) in `keys`, and of each (date, format,
+    source): one query per chunk."""
     found: dict[tuple[dt.date, str], _Revision] = {}
+    by_source: dict[tuple[dt.date, str, str], _Revision] = {}
     columns = (_DIGESTS.c.date, _DIGESTS.c.format, _DIGESTS.c.id, _DIGESTS.c.revision)
     for chunk in _chunks(sorted({date for date, _ in keys})):
-        query = select(*columns, _DIGESTS.c.content_hash).where(_DIGESTS.c.date.in_(chunk))
+        query = select(*columns, _DIGESTS.c.content_hash, _DIGESTS.c.source).where(
+            _DIGESTS.c.date.in_(chunk)
+        )
         for row in await session.execute(query):
             key = (row.date, row.format)
-            if key in keys and (key not in found or row.revision > found[key].revision):
-                found[key] = _Revision(row.revision, row.content_hash, id=row.id)
-    return found
+            if key not in keys:
+                continue
+            revision = _Revision(row.revision, row.content_hash, id=row.id)
+            if key not in found or row.revision > found[key].revision:
+                found[key] = revision
+            mine = by_source.get(sourced := (*key, row.source))
+            if mine is None or row.revision > mine.revision:
+                by_source[sourced] = revision
+    return found, by_source
+
+
+def _stored_as(batch: _Batch, digest: Digest, source: str) -> _Revision | None:
+    """The stored revision `digest` repeats, if any: the day's newest one, or the newest one
+    from the same source.
+
+    The second rule lets two sources that disagree about a day (two mirrors of one API)
+    be ingested again and again without a new revision each time, while a source that goes
+    back to an older text of its own (A, B, then A again) still makes a revision.
+    """
+    key = (digest.date, digest.format)
+    digest_hash = content_hash(digest.raw)
+    for revision in (batch.latest.get(key), batch.by_source.get((*key, source))):
+        if revision is not None and revision.content_hash == digest_hash:
+            return revision
+    return None
 
 
 async def _existing_papers(session: AsyncSession, *, ids: Sequence[str]) -> dict[str, Row[Any]]:
@@ -322,6 +349,7 @@ def _add_revision(batch: _Batch, *, digest: Digest, source: str, papers: int) ->
         }
     )
     batch.latest[key] = revision
+    batch.by_source[(*key, source)] = revision
     return revision
 
 
@@ -433,19 +461,20 @@ async def _start_batch(
 ) -> _Batch:
     """Read the stored state the batch builds on: newest revisions and the papers it touches."""
     keys = Counter((digest.date, digest.format) for digest, _ in digests)
-    latest = await _latest_revisions(session, keys=set(keys))
-    # Papers of a digest equal to its stored revision are not needed, unless the batch revises
+    latest, by_source = await _latest_revisions(session, keys=set(keys))
+    batch = _Batch(now, latest, by_source, {}, set(), frozenset(), frozenset())
+    # Papers of a digest equal to a stored revision are not needed, unless the batch revises
     # that day first (the same key twice): then the "unchanged" file becomes a revision too.
     ids = [
         paper.arxiv_id
-        for digest, _ in digests
-        if keys[key := (digest.date, digest.format)] > 1
-        or key not in latest
-        or latest[key].content_hash != content_hash(digest.raw)
+        for digest, source in digests
+        if keys[(digest.date, digest.format)] > 1 or _stored_as(batch, digest, source) is None
         for paper in digest.papers
     ]
     papers, with_authors = await _existing_with_authors(session, ids=list(dict.fromkeys(ids)))
-    return _Batch(now, latest, papers, with_authors, frozenset(with_authors), frozenset(papers))
+    batch.papers, batch.with_authors = papers, with_authors
+    batch.stored_authors, batch.stored_papers = frozenset(with_authors), frozenset(papers)
+    return batch
 
 
 async def store_digests(
@@ -467,10 +496,11 @@ async def store_digests(
     planned: list[tuple[_Revision, StoreStatus, int, int]] = []
     for digest, source in digests:
         papers = _unique_papers(digest.papers)
-        latest = batch.latest.get((digest.date, digest.format))
-        if latest is not None and latest.content_hash == content_hash(digest.raw):
-            planned.append((latest, "unchanged", len(papers), 0))
+        stored = _stored_as(batch, digest, source)
+        if stored is not None:
+            planned.append((stored, "unchanged", len(papers), 0))
             continue
+        latest = batch.latest.get((digest.date, digest.format))
         revision = _add_revision(batch, digest=digest, source=source, papers=len(papers))
         pending = len(batch.digests) - 1
         new = _add_papers(batch, papers=papers, day=digest.date, pending=pending)

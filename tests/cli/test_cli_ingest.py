@@ -256,3 +256,86 @@ def test_database_error_fails_only_its_file(
     assert error["message"] == "database error: IntegrityError"
     assert query(db_url, "digest_for_date", date=DAY) is None
     assert query(db_url, "archive_stats").days == 2
+
+
+def test_file_cut_inside_a_character_keeps_what_came_before(
+    capsys: pytest.CaptureFixture[str], db_url: str, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    """A copy cut in the middle of a Korean character stores its papers and says where."""
+    data = (fixtures_dir / SEED).read_bytes()
+    cut = next(i for i, byte in enumerate(data) if byte >= 0xE0) + 1  # inside a 3-byte character
+    (tmp_path / "cut.md").write_bytes(data[:cut])
+    code, report = ingest_json(capsys, db_url, str(tmp_path / "cut.md"))
+    assert code == 0
+    assert report["digests"] == 1
+    assert report["papers"] > 0
+    [note] = report["errors"]
+    assert not note["fatal"]
+    assert note["line"] == data.count(b"\n", 0, cut) + 1
+    assert "ends inside a character" in note["message"]
+
+
+def test_invalid_byte_names_its_line(
+    capsys: pytest.CaptureFixture[str], db_url: str, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    """A byte that is not UTF-8 in the middle of a file: fatal, with the line it is on."""
+    lines = (fixtures_dir / SEED).read_bytes().split(b"\n")
+    lines[6] += b"\xff"
+    (tmp_path / "bad.md").write_bytes(b"\n".join(lines))
+    code, report = ingest_json(capsys, db_url, str(tmp_path / "bad.md"))
+    assert code == 1
+    [error] = report["errors"]
+    assert error["fatal"]
+    assert "not UTF-8 text (line 7," in error["message"]
+
+
+def test_malformed_urls_fail_alone_without_their_secrets(
+    capsys: pytest.CaptureFixture[str], db_url: str, fixtures_dir: Path
+) -> None:
+    """A URL with an impossible port or a broken IPv6 host is one named error, not a crash."""
+    bad = ["http://u:pw1234@127.0.0.1:99999/x.md?token=zz9", "http://[::1/x.md", "http://h:abc/x"]
+    code = main(["--db", db_url, "ingest", str(fixtures_dir / SEED), *bad, "--json"])
+    out = capsys.readouterr().out
+    report = json.loads(out.strip().splitlines()[-1])
+    assert code == 1
+    assert report["digests"] == 1
+    assert [e["fatal"] for e in report["errors"]] == [True, True, True]
+    assert "pw1234" not in out
+    assert "zz9" not in out
+
+
+async def test_progress_names_urls_without_their_secrets(http_root: str, tmp_path: Path) -> None:
+    """The progress line (shown on a terminal) gets the redacted URL, as the report does."""
+    from bot.ingest import ingest
+    from storage.db import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/p.sqlite3"
+    await upgrade(url)
+    engine = create_engine(url)
+    shown: list[str] = []
+    try:
+        report = await ingest(
+            [f"http://bob:pa55word@127.0.0.1:{http_root.rsplit(':', 1)[1]}/{SEED}?token=zz9"],
+            sessions=session_factory(engine),
+            progress=lambda _done, _total, name: shown.append(name),
+        )
+    finally:
+        await engine.dispose()
+    assert report.digests == 1
+    assert len(shown) == 1
+    assert "pa55word" not in shown[0]
+    assert "zz9" not in shown[0]
+
+
+def test_oversized_download_is_refused(
+    capsys: pytest.CaptureFixture[str],
+    db_url: str,
+    http_root: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A body past the size cap is refused while it streams in, with a named error."""
+    monkeypatch.setattr("bot.ingest.MAX_BYTES", 4096)
+    code, report = ingest_json(capsys, db_url, f"{http_root}/{SEED.as_posix()}")
+    assert code == 1
+    [error] = report["errors"]
+    assert "larger than 4096 bytes" in error["message"]

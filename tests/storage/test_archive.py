@@ -107,6 +107,41 @@ async def test_unchanged_digest_is_a_no_op(sessions: async_sessionmaker[AsyncSes
     assert await count(sessions, DigestEntry) == 1
 
 
+async def test_two_sources_that_disagree_about_a_day_settle(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two mirrors with different texts for one day make two revisions, however often the
+    pair is ingested again (each used to add one more revision per run)."""
+    first = make_digest(make_paper("2401.00001", "Mirror A", 3, ("A B",)))
+    second = make_digest(make_paper("2401.00001", "Mirror B", 4, ("A B",)))
+    statuses = []
+    for _ in range(3):
+        for digest, source in ((first, "a/2024-01-03.json"), (second, "b/2024-01-03.json")):
+            async with sessions.begin() as session:
+                [result] = await repo.store_digests(session, digests=[(digest, source)])
+            statuses.append((result.status, result.revision))
+    assert statuses == [("new", 1), ("revision", 2)] + [("unchanged", 1), ("unchanged", 2)] * 2
+    assert await count(sessions, StoredDigest) == 2
+
+
+async def test_a_source_going_back_to_its_older_text_is_a_revision(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """A, B, then A again from one source: the source's newest text is A, so revision 3."""
+    older = make_digest(make_paper("2401.00001", "Old", 3, ("A B",)))
+    newer = make_digest(make_paper("2401.00001", "New", 4, ("A B",)))
+    results = [await store(sessions, digest) for digest in (older, newer, older)]
+    assert [(r.status, r.revision) for r in results] == [
+        ("new", 1),
+        ("revision", 2),
+        ("revision", 3),
+    ]
+    async with sessions() as session:
+        paper = await repo.get_paper(session, arxiv_id="2401.00001")
+    assert paper is not None
+    assert paper.title == "Old"
+
+
 async def test_changed_digest_becomes_a_revision(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
