@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from alembic.util.exc import CommandError
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 
@@ -262,8 +264,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command].run(args, settings)
     except (SQLAlchemyError, OSError) as exc:
-        # Never echo the exception text: it may contain the database URL and its password.
-        print(f"paperboy: database error: {type(exc).__name__}", file=sys.stderr)
+        print(f"paperboy: database error: {database_problem(exc, settings)}", file=sys.stderr)
+        return 1
+    except CommandError as exc:  # Alembic: e.g. a database migrated by a newer paperboy
+        print(f"paperboy: database schema: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def database_problem(exc: BaseException, settings: Settings) -> str:
+    """What went wrong with the database, in one line without the password.
+
+    The driver's own message names the cause (refused connection, unknown database, failed
+    authentication); only its first line is shown, and the password never is, should a
+    driver ever echo it.
+    """
+    cause = getattr(exc, "orig", None) or exc
+    detail = (str(cause).strip().splitlines() or [""])[0][:200]
+    url = make_url(settings.database_url)
+    if url.password:
+        detail = detail.replace(str(url.password), "***")
+    where = url.render_as_string(hide_password=True)
+    return f"{type(cause).__name__}{': ' + detail if detail else ''} ({where})"

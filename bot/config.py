@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/paperboy.sqlite3"
 LIVE_MARKDOWN_TEMPLATE = (
@@ -44,6 +46,30 @@ class Settings(BaseSettings):
     def _split_sources(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("digest_sources")
+    @classmethod
+    def _valid_templates(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # A URL template is filled with the day on every poll: a typo there would only show
+        # as a failed poll, every minute, long after start-up.
+        for number, source in enumerate(value, start=1):
+            if "{" not in source and "}" not in source:
+                continue
+            try:
+                source.format(date=dt.date(2024, 1, 3))
+            except (KeyError, IndexError, ValueError, AttributeError) as exc:
+                raise ValueError(
+                    f"source {number} is not a valid template ({type(exc).__name__}: {exc}); "
+                    "use {date:%Y/%m/%d}-style placeholders"
+                ) from None
+        return value
+
+    @field_validator("default_delivery_time")
+    @classmethod
+    def _plain_time(cls, value: dt.time) -> dt.time:
+        if value.tzinfo is not None or value.second or value.microsecond:
+            raise ValueError("use HH:MM (the time zone is DEFAULT_TIMEZONE)")
         return value
 
     @field_validator("admin_ids", mode="before")
@@ -97,6 +123,12 @@ class Settings(BaseSettings):
     def _supported_database(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        try:
+            port = make_url(value).port
+        except (ValueError, ArgumentError):
+            port = -1
+        if port is not None and not 0 < port < 65536:
+            raise ValueError("is not a valid database URL (check the host and port)")
         return value
 
 
@@ -104,6 +136,8 @@ def load_settings(**overrides: object) -> Settings:
     """Build `Settings`, turning a validation error into one line naming the setting."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
+    except UnicodeDecodeError:
+        raise SettingsError("cannot read .env: it is not UTF-8 text") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "WEBHOOK_SECRET"

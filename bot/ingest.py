@@ -131,13 +131,22 @@ def _is_digest_file(path: Path) -> bool:
     return path.suffix in SUFFIXES and not skipped and path.is_file()
 
 
+def _hidden(relative: Path) -> bool:
+    """Whether a path inside a folder is in a hidden folder (`.git`, `.github`, …)."""
+    return any(part.startswith(".") for part in relative.parts[:-1])
+
+
 def expand(items: Sequence[str]) -> list[str]:
     """Paths and URLs to read: folders become their digest files, recursively and sorted."""
     found: list[str] = []
     for item in items:
         path = Path(item)
         if not is_url(item) and path.is_dir():
-            found.extend(str(p) for p in sorted(path.rglob("*")) if _is_digest_file(p))
+            found.extend(
+                str(p)
+                for p in sorted(path.rglob("*"))
+                if _is_digest_file(p) and not _hidden(p.relative_to(path))
+            )
         else:
             found.append(item)
     return found

@@ -9,6 +9,13 @@ from collections.abc import Iterable
 # Telegram tokens look like `123456:AA…`; in URLs they follow `/bot`.
 TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}|bot\d+:[A-Za-z0-9_-]+")
 REDACTED = "[REDACTED]"
+# Passwords in URLs (`//user:pass@host`) and secret-looking query values (`?token=…`), which
+# httpx's request log lines carry when DEBUG turns them on.
+URL_USERINFO = re.compile(r"//[^/\s@]+@")
+SECRET_QUERY = re.compile(
+    r"([?&][^=&\s]*(?:token|key|secret|pass|auth|sig|credential)[^=&\s]*=)[^&\s#]+",
+    re.IGNORECASE,
+)
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # httpx logs every request (long polls too) at INFO: noise unless debugging; redacted either way.
 QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler")
@@ -25,6 +32,8 @@ class RedactTokens(logging.Filter):
         """`text` with every known secret and token-shaped string replaced."""
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
+        text = URL_USERINFO.sub(f"//{REDACTED}@", text)
+        text = SECRET_QUERY.sub(rf"\1{REDACTED}", text)
         return TOKEN_PATTERN.sub(REDACTED, text)
 
     def filter(self, record: logging.LogRecord) -> bool:

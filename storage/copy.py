@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from storage import chats, deliveries, search  # noqa: F401  (registers their tables)
-from storage.models import Base, StoredDigest
+from storage.models import Base
 
 _BATCH = 2_000
 Progress = Callable[[str, int], None]
@@ -28,8 +28,11 @@ async def copy_database(
     storage differs per database (FTS5 tables vs tsvector columns).
     """
     async with target.connect() as connection:
-        if await connection.scalar(select(func.count()).select_from(StoredDigest)):
-            raise CopyError("the target database already holds digests; copy into an empty one")
+        for table in Base.metadata.sorted_tables:
+            if await connection.scalar(select(func.count()).select_from(table)):
+                raise CopyError(
+                    f"the target database already has rows in {table.name}; copy into an empty one"
+                )
     counts: dict[str, int] = {}
     async with source.connect() as reader, target.begin() as writer:
         for table in Base.metadata.sorted_tables:

@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
@@ -43,12 +43,23 @@ def _ensure_sqlite_folder(url: str) -> None:
         Path(str(parsed.database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
+def driver_url(url: str) -> URL:
+    """`url` as the driver takes it: libpq's `sslmode=` (what hosting providers hand out)
+    becomes asyncpg's `ssl=`, which takes the same modes; asyncpg refuses `sslmode` itself."""
+    parsed = make_url(url)
+    mode = parsed.query.get("sslmode")
+    if parsed.get_backend_name() != "postgresql" or mode is None:
+        return parsed
+    parsed = parsed.difference_update_query(["sslmode"])
+    return parsed if "ssl" in parsed.query else parsed.update_query_dict({"ssl": mode})
+
+
 def create_engine(url: str) -> AsyncEngine:
     """Create the async engine for `url`, with SQLite pragmas installed."""
     _ensure_sqlite_folder(url)
     # Summaries are mostly Korean: ASCII-escaping them made JSON columns twice the size and
     # their encoding the slowest step of a bulk load. The stored JSON means the same.
-    engine = _create_async_engine(url, json_serializer=_json_dumps)
+    engine = _create_async_engine(driver_url(url), json_serializer=_json_dumps)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
     return engine

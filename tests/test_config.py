@@ -92,3 +92,52 @@ def test_token_is_secret_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "SECRET" not in repr(settings)
     assert settings.telegram_bot_token is not None
     assert settings.telegram_bot_token.get_secret_value() == "123456:SECRET-token"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DIGEST_SOURCES", "http://h/{day:%Y}/x.md"),
+        ("DIGEST_SOURCES", "./digests,http://h/{date:%Y/%m/%d.md"),
+        ("DEFAULT_DELIVERY_TIME", "09:00+05:00"),
+        ("DEFAULT_DELIVERY_TIME", "09:00:30"),
+        ("DATABASE_URL", "postgresql+asyncpg://u:pw@host:notaport/db"),
+        ("DATABASE_URL", "postgresql+asyncpg://u:pw@host:99999/db"),
+    ],
+)
+def test_values_that_would_only_fail_later_fail_at_start(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """A broken source template, a time with seconds or an offset, a bad port: one line now,
+    not a failed poll every minute or a traceback at the first connection."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"invalid setting {name}:")
+    assert "pw" not in message
+
+
+def test_a_good_template_and_a_folder_are_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGEST_SOURCES", "./digests,https://h/{date:%Y/%m/%d}.md")
+    assert len(load_settings().digest_sources) == 2
+
+
+def test_dotenv_that_is_not_utf8_is_one_line(tmp_path: object) -> None:
+    from pathlib import Path
+
+    Path(str(tmp_path), ".env").write_bytes("# 설정\nLOG_LEVEL=debug\n".encode("cp949"))
+    with pytest.raises(SettingsError, match=r"^cannot read \.env: it is not UTF-8 text$"):
+        load_settings()
+
+
+def test_libpq_sslmode_becomes_asyncpg_ssl() -> None:
+    """Hosting providers hand out `?sslmode=require`; asyncpg only takes `ssl=`."""
+    from storage.db import driver_url
+
+    url = driver_url("postgresql+asyncpg://u:pw@db.example:5432/app?sslmode=require")
+    assert dict(url.query) == {"ssl": "require"}
+    kept = driver_url("postgresql+asyncpg://u@h/app?sslmode=require&ssl=verify-full")
+    assert dict(kept.query) == {"ssl": "verify-full"}
+    assert driver_url("sqlite+aiosqlite:///x.db?sslmode=a").query == {"sslmode": "a"}

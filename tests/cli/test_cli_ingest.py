@@ -339,3 +339,57 @@ def test_oversized_download_is_refused(
     assert code == 1
     [error] = report["errors"]
     assert "larger than 4096 bytes" in error["message"]
+
+
+def test_unreachable_database_names_the_cause_without_the_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    url = "postgresql+asyncpg://postgres:sekret99@127.0.0.1:1/test"
+    assert main(["--db", url, "db", "upgrade"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err
+    assert "ConnectionRefusedError" in err
+    assert "postgres:***@127.0.0.1:1/test" in err
+    assert "sekret99" not in err
+
+
+def test_a_database_from_a_newer_paperboy_is_one_line(
+    capsys: pytest.CaptureFixture[str], db_url: str
+) -> None:
+    assert main(["--db", db_url, "db", "upgrade"]) == 0
+    path = db_url.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0099'")
+    capsys.readouterr()
+    assert main(["--db", db_url, "db", "upgrade"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("paperboy: database schema:")
+    assert "0099" in err
+    assert "\n" not in err
+    assert "Traceback" not in err
+
+
+def test_a_libpq_sslmode_url_connects(
+    capsys: pytest.CaptureFixture[str], database_url: str
+) -> None:
+    """`?sslmode=prefer`, as hosting providers write it, works on PostgreSQL."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("sslmode is a PostgreSQL URL parameter")
+    assert main(["--db", f"{database_url}?sslmode=prefer", "db", "upgrade"]) == 0
+    assert "database at revision" in capsys.readouterr().out
+
+
+def test_folders_skip_hidden_folders(
+    capsys: pytest.CaptureFixture[str], db_url: str, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    """`.github/ISSUE_TEMPLATE/bug.md` in a checkout of the digests is not a digest."""
+    root = tmp_path / "checkout"
+    (root / ".github" / "ISSUE_TEMPLATE").mkdir(parents=True)
+    (root / ".github" / "ISSUE_TEMPLATE" / "bug.md").write_text("# Bug\n", encoding="utf-8")
+    (root / "2024").mkdir()
+    shutil.copy(fixtures_dir / SEED, root / "2024" / "03.md")
+    code, report = ingest_json(capsys, db_url, str(root))
+    assert code == 0
+    assert report["files"] == 1
+    assert report["digests"] == 1

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main
-from storage import copy, search  # noqa: F401  (copy registers every table)
+from storage import chats, copy, search  # noqa: F401  (copy registers every table)
 from storage.db import create_engine, session_factory
 from storage.models import Author, Base, DigestEntry, StoredDigest, StoredPaper
 
@@ -63,4 +63,29 @@ def test_copy_refuses_a_target_that_holds_data(
 ) -> None:
     """Copying into a database that already has digests stops with a clear message."""
     assert main(["--db", seeded_database_url, "db", "copy", "--to", seeded_database_url]) == 2
-    assert "already holds digests" in capsys.readouterr().err
+    assert "already has rows in" in capsys.readouterr().err
+
+
+def test_copy_refuses_a_target_with_chats_but_no_digests(
+    seeded_database_url: str, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Any table with rows counts, not only digests (it used to fail on an IntegrityError)."""
+
+    async def add_chat() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with session_factory(engine).begin() as session:
+                await chats.subscribe(
+                    session,
+                    chat_id=42,
+                    type="private",
+                    title=None,
+                    delivery_time="09:00",
+                    timezone="Asia/Seoul",
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(add_chat())
+    assert main(["--db", seeded_database_url, "db", "copy", "--to", database_url]) == 2
+    assert "already has rows in chats" in capsys.readouterr().err
