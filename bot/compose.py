@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest.models import Paper
 from bot.render import Lang, render_digest
-from bot.selection import ChatFilters, select_papers
+from bot.selection import ChatFilters, followed_spellings, select_papers
 from storage.chats import Chat
 from storage.deliveries import add_delivery, new_delivery
 
@@ -99,7 +99,7 @@ def plan_row(
             chosen,
             date=date,
             lang=cast(Lang, chat.language or default_language),
-            followed=frozenset(chat.followed_authors or ()),
+            followed=followed_spellings(chosen, chat.followed_authors or ()),
             late=late,
             update=kind == "update",
         )

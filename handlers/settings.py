@@ -15,11 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.i18n import Key, Lang, translate
+from bot.selection import keyword_key
 from bot.services import Services, get_services
 from handlers.common import (
     COMMAND_UPDATES,
@@ -32,6 +34,8 @@ from handlers.common import (
 )
 from handlers.errors import UserError, plain_text
 from storage import chats
+from storage.models import Author, PaperAuthor
+from storage.names import normalize_name
 
 TIMES = ("06:00", "07:00", "08:00", "09:00", "10:00", "12:00", "18:00", "21:00")
 ZONES = (
@@ -76,6 +80,7 @@ class Change:
     columns: dict[str, Any]
     key: str
     params: dict[str, object]
+    added: tuple[str, ...] = ()  # entries a list gained (authors are checked against the archive)
 
 
 # --- Parsing values (shared by buttons and arguments) ---
@@ -136,23 +141,37 @@ def language_change(value: str) -> Change | None:
     )
 
 
+def item_key(column: str, item: str) -> object:
+    """What makes two entries of a list the same: names fold as the selection compares them
+    (`Rocktaschel` = `Rocktäschel`), keywords by what they match (`RL` = `rl`)."""
+    if column == "followed_authors":
+        return normalize_name(item) or item.casefold()
+    return keyword_key(item)
+
+
 def add_items(chat: chats.Chat, column: str, text: str) -> Change:
     """Add keywords or authors to a list (raises UserError when invalid, duplicate or full)."""
     items = parse_items(text)
     if items is None:
         raise UserError("settings.bad_item", max=MAX_ITEM)
     current: list[str] = list(getattr(chat, column) or [])
-    known = {entry.casefold() for entry in current}
-    new = [item for item in dict.fromkeys(items) if item.casefold() not in known]
+    known = {item_key(column, entry) for entry in current}
+    new: dict[object, str] = {}
+    for item in items:
+        key = item_key(column, item)
+        if key not in known:
+            new.setdefault(key, item)
     list_key = f"settings.list_{LIST_NAMES[column]}"
     if not new:
         raise UserError("settings.already_listed", list=Key(list_key), items=", ".join(items))
     if len(current) + len(new) > MAX_ITEMS:
         raise UserError("settings.list_full", list=Key(list_key), max=MAX_ITEMS)
+    added = tuple(new.values())
     return Change(
-        {column: current + new},
+        {column: current + list(added)},
         "settings.done_added",
-        {"list": Key(list_key), "items": ", ".join(new)},
+        {"list": Key(list_key), "items": ", ".join(added)},
+        added=added,
     )
 
 
@@ -412,6 +431,37 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # --- The command ---
 
 
+async def archive_names(services: Services, names: Sequence[str]) -> dict[str, str]:
+    """The archive's spelling of each name some archived paper lists as an author, keyed by
+    the name's folded form (the spelling on the most papers when several fold alike)."""
+    wanted = list(dict.fromkeys(normalize_name(name) for name in names))
+    papers = func.count(PaperAuthor.arxiv_id)
+    query = (
+        select(Author.normalized, Author.name)
+        .join(PaperAuthor, PaperAuthor.author_id == Author.id)
+        .where(Author.normalized.in_(wanted))
+        .group_by(Author.id, Author.normalized, Author.name)
+        .order_by(papers.desc(), Author.name)
+    )
+    async with services.sessions() as session:
+        rows = (await session.execute(query)).all()
+    found: dict[str, str] = {}
+    for folded, name in rows:
+        found.setdefault(folded, name)
+    return found
+
+
+async def _spelled_as_archived(services: Services, change: Change) -> tuple[Change, list[str]]:
+    """New followed authors as the archive spells them (`antoine guedon` → `Antoine Guédon`),
+    and the names it does not know (kept as typed: their papers may come later)."""
+    found = await archive_names(services, change.added)
+    added = tuple(found.get(normalize_name(name), name) for name in change.added)
+    unknown = [name for name in change.added if normalize_name(name) not in found]
+    current = change.columns["followed_authors"][: -len(added)]
+    params = {**change.params, "items": ", ".join(added)}
+    return Change({"followed_authors": current + list(added)}, change.key, params, added), unknown
+
+
 async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/settings opens the menu; `/settings <name> <value>` changes one setting."""
     services = get_services(context)
@@ -427,9 +477,16 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             example = EXAMPLES.get(name.casefold(), "include diffusion")
             raise UserError("settings.missing_value", example=example)
         change = typed_change(chat, name, value)
+        unknown: list[str] = []
+        if "followed_authors" in change.columns and change.added:
+            change, unknown = await _spelled_as_archived(services, change)
         chat = await _apply(services, chat.chat_id, change, context)
         lang = await chat_language(update, context)
         note = translate(lang, change.key, **change.params)
+        if unknown:
+            note += "\n" + translate(
+                lang, "settings.unknown_author", names=", ".join(unknown), example=unknown[0]
+            )
     lang = await chat_language(update, context)
     body, keyboard = render_view(chat, "m", lang, note=note)
     assert update.effective_message is not None

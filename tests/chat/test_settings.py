@@ -6,7 +6,7 @@ import pytest
 
 from handlers.settings import parse_items, parse_number, parse_time, parse_zone
 from storage import chats
-from tests.chat.conftest import ChatDriver, Reply
+from tests.chat.conftest import ChatDriver, Reply, texts
 
 GROUP = -100_321
 ADMIN, MEMBER = 3001, 3002
@@ -221,3 +221,28 @@ async def test_channel_settings_by_post(chat: ChatDriver) -> None:
     replies = await chat.post("/settings time 06:30", chat=-100_999)
     assert "06:30" in replies[0].text
     assert (await _row(chat, -100_999)).delivery_time == "06:30"
+
+
+async def test_keywords_match_like_search(chat: ChatDriver) -> None:
+    """`include 강화학습` finds a summary writing `강화 학습`; `강화 학습` is then a duplicate."""
+    await chat.send("/settings include 강화학습")
+    text = texts(await chat.send("/digest 2025-01-27"))
+    assert "RL + Transformer = A General-Purpose Problem Solver" in text
+    assert "Humanity's Last Exam" not in text
+    assert "Already" in (await chat.send("/settings include 강화 학습"))[0].text
+
+
+async def test_followed_authors_fold_accents_and_take_the_archive_spelling(
+    chat: ChatDriver,
+) -> None:
+    """A name typed without accents follows the archived author; an unknown one is kept, noted."""
+    added = (await chat.send("/settings author antoine guedon"))[0].text
+    assert "Added to authors: Antoine Guédon" in added
+    assert "No archived paper" not in added
+    assert "Already" in (await chat.send("/settings author ANTOINE GUÉDON"))[0].text
+    await chat.send("/settings top 1")
+    assert "★ SuGaR" in texts(await chat.send("/digest 2023-11-22"))
+    unknown = (await chat.send("/settings author Nobody Zzqqx"))[0].text
+    assert "Added to authors: Nobody Zzqqx" in unknown
+    assert "No archived paper has an author named Nobody Zzqqx" in unknown
+    assert (await _row(chat)).followed_authors == ["Antoine Guédon", "Nobody Zzqqx"]

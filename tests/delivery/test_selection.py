@@ -69,3 +69,54 @@ def test_empty_selection_and_duplicates() -> None:
     papers = [_paper("1", 3), _paper("1", 3), _paper("2", 2)]
     assert select_papers(papers, ChatFilters(min_votes=100)) == []
     assert _ids(select_papers(papers, ChatFilters())) == ["1", "2"]
+
+
+def test_followed_spellings_are_the_papers_own() -> None:
+    """The ★ names come from the papers, matched however the chat spelled the author."""
+    from bot.selection import followed_spellings
+
+    papers = [
+        _paper("2401.00001", 5, authors=("Tim Rocktäschel", "Ada Lovelace")),
+        _paper("2401.00002", 3, authors=("Grace Hopper",)),
+    ]
+    assert followed_spellings(papers, ["tim rocktaschel", "GRACE  HOPPER"]) == {
+        "Tim Rocktäschel",
+        "Grace Hopper",
+    }
+    assert followed_spellings(papers, []) == frozenset()
+    assert followed_spellings(papers, ["  "]) == frozenset()
+
+
+def test_a_delivered_digest_stars_an_author_followed_without_accents() -> None:
+    """End to end through plan_row: the message marks the paper whose author is followed."""
+    import datetime as dt
+
+    from bot.compose import plan_row
+    from storage.chats import Chat
+
+    chat = Chat(
+        chat_id=7,
+        type="private",
+        language="en",
+        delivery_time="09:00",
+        timezone="Asia/Seoul",
+        top_n=10,
+        min_votes=0,
+        include_keywords=[],
+        exclude_keywords=[],
+        followed_authors=["Tim Rocktaschel"],
+    )
+    papers = [_paper("2401.00001", 5, title="Open-Endedness", authors=("Tim Rocktäschel",))]
+    planned = plan_row(
+        chat=chat,
+        date=dt.date(2024, 1, 3),
+        papers=papers,
+        digest_id=1,
+        kind="digest",
+        seq=0,
+        now=dt.datetime(2024, 1, 3, tzinfo=dt.UTC),
+        default_language="en",
+    )
+    assert '★ <b><a href="https://arxiv.org/abs/2401.00001">Open-Endedness' in "".join(
+        planned.row["messages"]
+    )
