@@ -22,6 +22,7 @@ from handlers.cache import cached
 from handlers.common import COMMAND_UPDATES, arguments, chat_language, shorten
 from handlers.errors import UserError
 from storage import chats, papers, search
+from storage.analysis import parse_query
 from storage.models import Author
 from storage.names import normalize_name
 
@@ -46,6 +47,24 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SEARCH_DATA = re.compile(r"s:(?P<token>[0-9a-f]{8}):(?P<page>\d{1,3})")
 _AUTHOR_DATA = re.compile(r"au:(?P<id>\d{1,18})")
 SEARCH_NOOP = "s:noop"
+
+
+def cut_query(text: str) -> str:
+    """Whitespace-normalised `text` cut to `MAX_QUERY` characters at a word boundary.
+
+    A word cut in half would match nothing, or something else (`transformer` → `transfo`);
+    only a single word longer than that is cut inside.
+    """
+    text = " ".join(text.split())
+    if len(text) <= MAX_QUERY:
+        return text
+    head = text[: MAX_QUERY + 1]
+    return head[:-1] if head.endswith(" ") else head.rsplit(" ", 1)[0][:MAX_QUERY]
+
+
+def query_text(context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The command's arguments as a query (`cut_query`)."""
+    return cut_query(arguments(context))
 
 
 def parse_paper_ref(text: str) -> str | None:
@@ -248,7 +267,21 @@ async def _load_author(session: AsyncSession, author_id: int) -> AuthorRead:
     found = await session.get(Author, author_id)
     if found is None:
         return None
-    return found.name, await papers.author_papers(session, author_id=author_id)
+    spellings = await search.spelling_ids(session, author_id=author_id)
+    if len(spellings) <= 1:
+        return found.name, await papers.author_papers(session, author_id=author_id)
+    # One person stored under names that fold alike (`Björn Ommer`, `Bjorn Ommer`): all papers.
+    listed: dict[str, papers.PaperInfo] = {}
+    for spelling in spellings:
+        for info in await papers.author_papers(session, author_id=spelling):
+            listed.setdefault(info.arxiv_id, info)
+    return found.name, sorted(listed.values(), key=_best_first)
+
+
+def _best_first(info: papers.PaperInfo) -> tuple[bool, int, int, str]:
+    """`papers.author_papers`'s order: most votes (unknown last), then newest, then id."""
+    votes = info.latest_votes
+    return votes is None, -(votes or 0), -info.last_seen.toordinal(), info.arxiv_id
 
 
 async def _author_page(
@@ -291,7 +324,7 @@ def _author_keyboard(hits: Sequence[search.AuthorHit]) -> InlineKeyboardMarkup:
 
 async def author(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/author <name>: the author's papers, or buttons when several authors match."""
-    query = arguments(context, limit=MAX_QUERY)
+    query = query_text(context)
     if not query:
         raise UserError("lookup.author_usage")
     hits = await cached(
@@ -379,7 +412,8 @@ async def _search_page(
         return None
     pages = -(-min(count, MAX_RESULTS) // PAGE_SIZE)
     label = f"{MAX_RESULTS}+" if count > MAX_RESULTS else str(count)
-    header = translate(lang, "lookup.search_header", query=shorten(query), count=label)
+    template = "lookup.search_header_one" if count == 1 else "lookup.search_header"
+    header = translate(lang, template, query=shorten(query), count=label)
     lines = _result_lines(found, start=page * PAGE_SIZE + 1, lang=lang)
     # Five clipped lines always fit one message: a page is edited in place, never split.
     return pack_blocks([header, "\n".join(lines)])[0], pages
@@ -387,9 +421,12 @@ async def _search_page(
 
 async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/search <words>: the first page of results, with page buttons."""
-    query = arguments(context, limit=MAX_QUERY)
+    query = query_text(context)
     if not query:
         raise UserError("lookup.search_usage")
+    unknown = parse_query(query).unknown
+    if unknown:
+        raise UserError("lookup.bad_filter", text=shorten(unknown[0]))
     lang = await chat_language(update, context)
     result = await _search_page(context, query, 0, lang)
     if result is None:

@@ -4,7 +4,8 @@ Documents and queries go through the same analysis, so a token in a query always
 the index stores. Korean uses Hangul bigrams (chosen by measurement over a morphological
 analyser: see tests/search/README.md): every Hangul run becomes its overlapping syllable bigrams,
 plus a bigram across a single space, so `강화 학습` and `강화학습` index the same bigrams. A query
-strips a trailing particle (`모달리티의` → `모달리티`) and asks for its bigrams as a phrase.
+strips a trailing particle (`모달리티의` → `모달리티`) and asks for its bigrams as a phrase; a
+particle glued to an English word is dropped (`Mamba를` → `Mamba`).
 English is case- and diacritic-folded, plurals are stemmed, and a hyphenated compound adds its
 joined form (`text-to-video` → `texttovideo text to video`).
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import calendar
 import itertools
 import operator
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -23,6 +25,8 @@ from storage.names import normalize_name
 
 MAX_QUERY_CHARS = 500  # longer input is cut: nobody types more, and it bounds the work
 MAX_TERMS = 24  # terms per query after analysis, for the same reason
+PREFIX = "*"  # ends a query token that matches every index token it begins (never in a token)
+_MIN_PREFIX = 3  # shorter prefixes (`5*`) would expand to too many index tokens
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]+")
 _OTHER_SCRIPT = re.compile(r"[^\x00-\x7f\uac00-\ud7a3]+")
@@ -46,8 +50,9 @@ _ARXIV_ID = re.compile(
     r"\b(\d{4}\.\d{4,5})(?:v\d+)?\b",
     re.IGNORECASE,
 )
+# A field with nothing after it (`author:` at the end) matches with an empty value.
 _FIELD = re.compile(
-    r'(-?)(?:(author|year|date|from|to):)?("([^"]*)"?|\S+)',
+    r'(-?)(?:(author|year|date|from|to):)?("([^"]*)"?|\S+|(?<=:))',
     re.IGNORECASE,
 )
 _STOPWORDS = frozenset(
@@ -175,21 +180,94 @@ def analyze(text: str) -> list[str]:
 
 
 def term_tokens(word: str) -> list[list[str]]:
-    """Alternatives for one query word, each a token sequence to match as a phrase."""
-    folded = fold(word)
-    runs = [match.group() for match in _RUN.finditer(folded)]
+    """Alternatives for one query word, each a token sequence to match as a phrase.
+
+    Built from the tokens the index stores for the word as typed (`_word_tokens` per run, the
+    trailing Hangul run without its particle), so a word copied from a title always matches
+    it: `Qwen2.5-1M` is indexed `qwen2 51m 5 1m`. A hyphenated word also matches its parts
+    alone (`Qwen2.5 1M`, `text to video`) and its compounds joined (`qwen2 51m`,
+    `texttovideo`). An alternative holding another one contiguously adds no match (only a
+    second BM25 count), so it is left out; the first alternative always appears
+    contiguously in `analyze(word)`.
+
+    A compound ending a word of several runs may go on in a document (`Qwen2.5-Math` in
+    `Qwen2.5-Math-7B`, indexed `qwen2 5math7b 5 math 7b`): its joined token is then a prefix
+    token, written with a trailing `*` (`PREFIX`), which the query builders expand.
+    """
+    runs = _query_runs(fold(word))
     if not runs:
         return []
-    sequence: list[str] = []
-    for run in runs:
+    typed: list[str] = []
+    parts: list[str] = []
+    joined: list[str] = []
+    for number, run in enumerate(runs, 1):
         if _HANGUL.match(run):
-            sequence.extend(hangul_bigrams(strip_particle(run)))
-        else:
-            sequence.extend(stem(part) for part in run.split("-") if part)
-    compounds = [run for run in runs if "-" in run and not _HANGUL.match(run)]
-    if len(runs) == 1 and compounds:
-        return [sequence, [stem(compounds[0].replace("-", ""))]]
-    return [sequence]
+            bigrams = hangul_bigrams(strip_particle(run) if number == len(runs) else run)
+            for sequence in (typed, parts, joined):
+                sequence.extend(bigrams)
+            continue
+        tokens = _word_tokens(run)
+        if number == len(runs) > 1 and len(tokens) > 1:
+            tokens[0] = _continued(tokens[0], run.replace("-", ""))
+        typed.extend(tokens)
+        parts.extend(tokens[1:] or tokens)
+        joined.append(tokens[0])
+    unique = list(dict.fromkeys(map(tuple, (typed, parts, joined))))
+    kept = [
+        tokens
+        for tokens in unique
+        if not any(other != tokens and _contains(tokens, other) for other in unique)
+    ]
+    whole = tuple(typed)
+    kept.sort(key=lambda tokens: not _contains(whole, tokens))  # stable: typed order kept
+    return [list(tokens) for tokens in kept]
+
+
+def _continued(token: str, unstemmed: str) -> str:
+    """`token` as a prefix token (`5math*`), when the prefix is long enough to be selective.
+
+    The stem may end differently from the longer word (`studies` → `study`, `studies7b` stays):
+    the prefix is what both share.
+    """
+    shared = os.path.commonprefix([token, unstemmed])
+    return shared + PREFIX if len(shared) >= _MIN_PREFIX else token
+
+
+def _query_runs(folded: str) -> list[str]:
+    """The `_RUN`s of a folded query word, minus a particle glued to a Latin word (`DPO를`)."""
+    matches = list(_RUN.finditer(folded))
+    if len(matches) > 1:
+        last, before = matches[-1], matches[-2]
+        if (
+            last.group() in _PARTICLES
+            and before.end() == last.start()
+            and not _HANGUL.match(before.group())
+        ):
+            matches.pop()
+    return [match.group() for match in matches]
+
+
+def _contains(tokens: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    """Whether `part` appears contiguously in `tokens`."""
+    size = len(part)
+    return any(tokens[start : start + size] == part for start in range(len(tokens) - size + 1))
+
+
+def strip_glued_particle(word: str) -> str:
+    """`Mamba를` → `Mamba`: a query word without a particle glued to its Latin or digit end.
+
+    Documents index `Mamba를` as `mamba 를`, so the particle would restrict the word to the
+    papers that happen to write it with that particle; and the glossary only knows `mamba`.
+    """
+    word = unicodedata.normalize("NFKC", word)
+    folded = fold(word)
+    matches = list(_RUN.finditer(folded))
+    if len(_query_runs(folded)) == len(matches):
+        return word
+    # Folding keeps Hangul syllables as they are, and the particle is the word's last Hangul.
+    particle = matches[-1].group()
+    cut = word.rfind(particle)
+    return word[:cut] + word[cut + len(particle) :]
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +288,7 @@ class ParsedQuery:
     authors: list[str] = field(default_factory=list)
     dates: DateRange = field(default_factory=DateRange)
     arxiv_ids: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # filters not understood, as typed
 
     @property
     def has_text(self) -> bool:
@@ -233,17 +312,17 @@ def _day(text: str, *, end: bool) -> str | None:
     return f"{year}-{'12-31' if end else '01-01'}"
 
 
-def _date_filter(name: str, value: str, dates: DateRange) -> DateRange:
-    """Apply one `year:`/`date:`/`from:`/`to:` value to the range so far."""
+def _date_filter(name: str, value: str, dates: DateRange) -> DateRange | None:
+    """Apply one `year:`/`date:`/`from:`/`to:` value to the range so far (None: not a date)."""
+    low, high = value.split("..", 1) if ".." in value else (value, value)
     if name == "from":
-        return DateRange(_day(value, end=False) or dates.start, dates.end)
-    if name == "to":
-        return DateRange(dates.start, _day(value, end=True) or dates.end)
-    if ".." not in value:
-        return DateRange(_day(value, end=False) or dates.start, _day(value, end=True) or dates.end)
-    low, high = value.split("..", 1)
+        low, high = value, ""
+    elif name == "to":
+        low, high = "", value
     start = _day(low, end=False) if low else None
     end = _day(high, end=True) if high else None
+    if (low and start is None) or (high and end is None) or not (low or high):
+        return None
     return DateRange(start or dates.start, end or dates.end)
 
 
@@ -262,6 +341,9 @@ def parse_query(text: str) -> ParsedQuery:
     for match in _FIELD.finditer(text):
         negate, name, raw, quoted = match.groups()
         value = quoted if quoted is not None else raw
+        if name and not value.strip():
+            parsed.unknown.append(match.group().strip())
+            continue
         _add_part(parsed, negate=bool(negate), name=(name or "").lower(), value=value, raw=raw)
     parsed.words = drop_stopwords(parsed.words)
     return parsed
@@ -285,13 +367,17 @@ def _add_part(parsed: ParsedQuery, *, negate: bool, name: str, value: str, raw: 
     if name == "author":
         parsed.authors.append(value)
     elif name in ("year", "date", "from", "to"):
-        parsed.dates = _date_filter(name, value, parsed.dates)
+        dates = _date_filter(name, value, parsed.dates)
+        if dates is None:
+            parsed.unknown.append(f"{name}:{raw}")
+        else:
+            parsed.dates = dates
     elif negate:
-        parsed.excluded.append(value)
+        parsed.excluded.append(strip_glued_particle(value))
     elif raw.startswith('"') and " " in value.strip():
         parsed.phrases.append(value)
     else:
-        parsed.words.append(value)
+        parsed.words.append(strip_glued_particle(value))
 
 
 def author_terms(name: str) -> list[str]:

@@ -16,16 +16,20 @@ arXiv id or URL in the query comes first with score 1e6. A query matching more t
 `RANKED_MATCHES` papers (a single very common word) is ranked over only the newest
 `RANKED_MATCHES` of them, by FTS5 rowid or by document id (papers are indexed as days arrive):
 such a word says little about relevance, and ranking every match was the slow tail at 100k.
-The fallback for a query whose words do not all match together (each word left out in turn,
-scores × 0.3) ranks at most `LOOSE_RANKED_MATCHES` newest matches per variant.
+The fallback for a query whose words do not all match together drops the words no paper has
+(scores unchanged), then leaves each remaining word out in turn, rarest first (scores × 0.3,
+`LOOSE_VARIANTS` queries at most); it ranks at most `LOOSE_RANKED_MATCHES` newest matches per
+variant.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -49,6 +53,7 @@ from bot.digest.models import Paper
 from storage import glossary
 from storage.analysis import (
     MAX_TERMS,
+    PREFIX,
     ParsedQuery,
     analyze,
     analyze_text,
@@ -66,6 +71,8 @@ _CANDIDATES = 200
 RANKED_MATCHES = 2000
 # The fallback for queries whose words do not all match (score × 0.3) ranks fewer still.
 LOOSE_RANKED_MATCHES = 500
+LOOSE_VARIANTS = 5  # fallback queries at most, each leaving out one word
+RARE_MATCHES = 50  # a word's matches are counted up to this, to find the rarest words
 ID_SCORE = 1e6
 _PAPERS: Table = StoredPaper.__table__  # type: ignore[assignment]
 _ENTRIES: Table = DigestEntry.__table__  # type: ignore[assignment]
@@ -98,12 +105,23 @@ class SearchHit:
 
 @dataclass(frozen=True, slots=True)
 class AuthorHit:
-    """An author found by `search_authors`, best first."""
+    """An author found by `search_authors`, best first.
+
+    One person may be stored under several spellings that fold alike (`Björn Ommer`, `Bjorn
+    Ommer`): a hit stands for all of them. `author_id` and `name` are the spelling with most
+    papers, `author_ids` every spelling's id (that one first), `paper_count` their papers.
+    """
 
     author_id: int
     name: str
     paper_count: int
     score: float
+    author_ids: tuple[int, ...] = ()
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        """Every author id this hit stands for."""
+        return self.author_ids or (self.author_id,)
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -371,7 +389,16 @@ def fts5_expression(positive: list[list[list[str]]], negative: list[list[list[st
     """An FTS5 MATCH expression from analysed tokens, each quoted (tokens hold no quotes)."""
 
     def phrase(tokens: list[str]) -> str:
-        return '"' + " ".join(token.replace('"', "") for token in tokens) + '"'
+        # `"a b"* + "c"`: a `*` after a string makes its last token a prefix token.
+        strings, current = [], []
+        for token in tokens:
+            current.append(token.replace('"', "").removesuffix(PREFIX))
+            if token.endswith(PREFIX):
+                strings.append('"' + " ".join(current) + '"*')
+                current = []
+        if current or not strings:
+            strings.append('"' + " ".join(current) + '"')
+        return " + ".join(strings)
 
     def term(alternatives: list[list[str]]) -> str:
         return "(" + " OR ".join(phrase(tokens) for tokens in alternatives) + ")"
@@ -385,8 +412,12 @@ def fts5_expression(positive: list[list[list[str]]], negative: list[list[list[st
 def tsquery_expression(positive: list[list[list[str]]], negative: list[list[list[str]]]) -> str:
     """The same query as a PostgreSQL to_tsquery('simple', …) string, tokens quoted."""
 
+    def lexeme(token: str) -> str:
+        quoted = "'" + token.replace("'", "").removesuffix(PREFIX) + "'"
+        return quoted + ":*" if token.endswith(PREFIX) else quoted
+
     def phrase(tokens: list[str]) -> str:
-        return "(" + " <-> ".join("'" + token.replace("'", "") + "'" for token in tokens) + ")"
+        return "(" + " <-> ".join(lexeme(token) for token in tokens) + ")"
 
     def term(alternatives: list[list[str]]) -> str:
         return "(" + " | ".join(phrase(tokens) for tokens in alternatives) + ")"
@@ -397,8 +428,15 @@ def tsquery_expression(positive: list[list[list[str]]], negative: list[list[list
     return expression
 
 
-def _filters(parsed: ParsedQuery, author_ids: list[int] | None) -> tuple[list[Any], dict[str, Any]]:
-    """SQL conditions on search_documents `d` for dates and authors, with their parameters."""
+AuthorSets = list[list[int]] | None  # per `author:` part, the ids it may mean (None: no part)
+
+
+def _filters(parsed: ParsedQuery, authors: AuthorSets) -> tuple[list[Any], dict[str, Any]]:
+    """SQL conditions on search_documents `d` for dates and authors, with their parameters.
+
+    Each `author:` part is a condition of its own: `author:lecun author:ballas` asks for
+    papers by both.
+    """
     conditions: list[Any] = []
     params: dict[str, Any] = {}
     if parsed.dates.start:
@@ -407,12 +445,12 @@ def _filters(parsed: ParsedQuery, author_ids: list[int] | None) -> tuple[list[An
     if parsed.dates.end:
         conditions.append("d.day <= :end")
         params["end"] = dt.date.fromisoformat(parsed.dates.end)
-    if author_ids is not None:
+    for number, ids in enumerate(authors or ()):
         conditions.append(
             "d.arxiv_id IN (SELECT pa.arxiv_id FROM paper_authors pa "
-            "WHERE pa.author_id IN :author_ids)"
+            f"WHERE pa.author_id IN :author_ids{number})"
         )
-        params["author_ids"] = author_ids or [-1]
+        params[f"author_ids{number}"] = ids or [-1]
     return conditions, params
 
 
@@ -420,13 +458,13 @@ async def _candidates(
     session: AsyncSession,
     *,
     parsed: ParsedQuery,
-    author_ids: list[int] | None,
+    authors: AuthorSets,
     ranked: int | None = None,
 ) -> list[tuple[str, float, int | None, dt.date]]:
     """Up to 200 (arxiv_id, text score, votes, day) by text relevance, or by votes without text."""
     ranked = RANKED_MATCHES if ranked is None else ranked  # read late: tests lower it
     positive, negative = _terms(parsed)
-    conditions, params = _filters(parsed, author_ids)
+    conditions, params = _filters(parsed, authors)
     if not positive and (parsed.has_text or not conditions):
         return []
     postgres = _dialect(session) == "postgresql"
@@ -444,8 +482,9 @@ async def _candidates(
     if conditions:
         sql += " WHERE " + " AND ".join(conditions)
     statement = text(sql + order + f" LIMIT {_CANDIDATES}")
-    if "author_ids" in params:
-        statement = statement.bindparams(bindparam("author_ids", expanding=True))
+    expanding = [name for name in params if name.startswith("author_ids")]
+    if expanding:
+        statement = statement.bindparams(*(bindparam(name, expanding=True) for name in expanding))
     rows = await session.execute(statement, params)
     return [
         (row[0], float(row[1]) * title_boost(positive, row[4]), row[2], _as_date(row[3]))
@@ -508,33 +547,81 @@ def title_boost(positive: list[list[list[str]]], title_tokens: str) -> float:
         return 1.0
     words = f" {title_tokens} "
     found = sum(
-        any(f" {' '.join(tokens)} " in words for tokens in alternatives)
-        for alternatives in positive
+        any(_in_tokens(tokens, words) for tokens in alternatives) for alternatives in positive
     )
     return 1.0 + found / len(positive)
 
 
+def _in_tokens(tokens: list[str], spaced: str) -> bool:
+    """Whether the phrase `tokens` occurs in `spaced` (tokens between single spaces)."""
+    if not any(token.endswith(PREFIX) for token in tokens):
+        return f" {' '.join(tokens)} " in spaced
+    return _phrase_pattern(tuple(tokens)).search(spaced) is not None
+
+
+@lru_cache(maxsize=1024)
+def _phrase_pattern(tokens: tuple[str, ...]) -> re.Pattern[str]:
+    """A regular expression finding a phrase with prefix tokens in a spaced token string."""
+    parts = [
+        re.escape(token.removesuffix(PREFIX)) + (r"\S*" if token.endswith(PREFIX) else "")
+        for token in tokens
+    ]
+    return re.compile(" " + " ".join(parts) + " ")
+
+
 async def _loose_candidates(
-    session: AsyncSession, *, parsed: ParsedQuery, author_ids: list[int] | None
+    session: AsyncSession, *, parsed: ParsedQuery, authors: AuthorSets
 ) -> list[tuple[str, float, int | None, dt.date]]:
-    """Too few papers have every word: those with most of them, ranked below (score × 0.3)."""
-    words = parsed.words
+    """Too few papers have every word: those with most of them, ranked below (score × 0.3).
+
+    Words no paper has (a typo, a word the archive never uses) are dropped first, wherever
+    they stand, and the rest ranks as if they had not been typed. Then each remaining word
+    is left out in turn, the rarest first (the likeliest odd one out), `LOOSE_VARIANTS`
+    queries at most.
+    """
+    counts = await _match_counts(session, parsed.words)
+    alive = [(word, count) for word, count in zip(parsed.words, counts, strict=True) if count]
+    words = [word for word, _ in alive]
+    variants: list[tuple[list[str], float]] = []
+    if len(words) < len(parsed.words) and (words or parsed.phrases):
+        variants.append((words, 1.0))
+    if len(words) > 1:
+        rarest = sorted(range(len(words)), key=lambda index: alive[index][1])
+        variants += [(words[:index] + words[index + 1 :], 0.3) for index in rarest]
     found: dict[str, tuple[str, float, int | None, dt.date]] = {}
-    for skipped in range(len(words)):
+    for kept, factor in variants[:LOOSE_VARIANTS]:
         loose = ParsedQuery(
-            words=words[:skipped] + words[skipped + 1 :],
-            phrases=parsed.phrases,
-            excluded=parsed.excluded,
-            dates=parsed.dates,
+            words=kept, phrases=parsed.phrases, excluded=parsed.excluded, dates=parsed.dates
         )
         for arxiv_id, score, votes, day in await _candidates(
-            session, parsed=loose, author_ids=author_ids, ranked=LOOSE_RANKED_MATCHES
+            session, parsed=loose, authors=authors, ranked=LOOSE_RANKED_MATCHES
         ):
-            if arxiv_id not in found or found[arxiv_id][1] < score * 0.3:
-                found[arxiv_id] = (arxiv_id, score * 0.3, votes, day)
-        if skipped >= 4:
-            break
+            if arxiv_id not in found or found[arxiv_id][1] < score * factor:
+                found[arxiv_id] = (arxiv_id, score * factor, votes, day)
     return list(found.values())
+
+
+async def _match_counts(session: AsyncSession, words: Sequence[str]) -> list[int]:
+    """How many papers each word matches on its own, counted up to `RARE_MATCHES`."""
+    expressions = [_terms(ParsedQuery(words=[word]))[0] for word in words]
+    postgres = _dialect(session) == "postgresql"
+    columns: list[str] = []
+    params: dict[str, str] = {}
+    for number, positive in enumerate(expressions):
+        if not positive:
+            columns.append("0")
+            continue
+        if postgres:
+            params[f"q{number}"] = tsquery_expression(positive, [])
+            matching = (
+                f"SELECT 1 FROM search_documents d WHERE d.tsv @@ to_tsquery('simple', :q{number})"
+            )
+        else:
+            params[f"q{number}"] = fts5_expression(positive, [])
+            matching = f"SELECT 1 FROM search_fts WHERE search_fts MATCH :q{number}"
+        columns.append(f"(SELECT count(*) FROM ({matching} LIMIT {RARE_MATCHES}) m{number})")
+    row = (await session.execute(text("SELECT " + ", ".join(columns)), params)).one()
+    return [int(count) for count in row]
 
 
 def _as_date(value: Any) -> dt.date:
@@ -549,14 +636,15 @@ def combined_score(text_score: float, *, votes: int | None, age_days: int) -> fl
     return text_score * popularity * recency
 
 
-async def _author_filter(session: AsyncSession, parsed: ParsedQuery) -> list[int] | None:
-    """Ids of the authors named by `author:` parts (None when the query has none)."""
+async def _author_filter(session: AsyncSession, parsed: ParsedQuery) -> AuthorSets:
+    """Per `author:` part, the ids of the authors it may name (None when the query has none)."""
     if not parsed.authors:
         return None
-    ids: list[int] = []
+    found: list[list[int]] = []
     for name in parsed.authors[:4]:
-        ids.extend(hit.author_id for hit in await search_authors(session, query=name, limit=20))
-    return ids
+        hits = await search_authors(session, query=name, limit=20)
+        found.append([author_id for hit in hits for author_id in hit.ids])
+    return found
 
 
 def _names_author(terms: Sequence[str], normalized: str) -> bool:
@@ -577,7 +665,8 @@ async def _author_candidates(
     if not terms or len(parsed.words) > 4 or parsed.phrases or _has_hangul(text_):
         return []
     hits = await search_authors(session, query=text_, limit=5)
-    ids = [hit.author_id for hit in hits if _names_author(terms, _fold_name(hit.name))][:3]
+    named = [hit for hit in hits if _names_author(terms, _fold_name(hit.name))][:3]
+    ids = [author_id for hit in named for author_id in hit.ids]
     if not ids:
         return []
     statement = text(
@@ -613,10 +702,10 @@ async def search_papers(
     for rank, arxiv_id in enumerate(parsed.arxiv_ids):
         if arxiv_id in direct:
             scored.setdefault(arxiv_id, ID_SCORE - rank)
-    author_ids = await _author_filter(session, parsed)
-    candidates = await _candidates(session, parsed=parsed, author_ids=author_ids)
+    authors = await _author_filter(session, parsed)
+    candidates = await _candidates(session, parsed=parsed, authors=authors)
     if len(candidates) < offset + limit and len(parsed.words) > 1:
-        candidates += await _loose_candidates(session, parsed=parsed, author_ids=author_ids)
+        candidates += await _loose_candidates(session, parsed=parsed, authors=authors)
     best = max((score for _, score, _, _ in candidates), default=10.0)
     candidates += await _author_candidates(session, parsed=parsed, base=2 * best)
     if candidates:
@@ -639,21 +728,35 @@ async def search_papers(
 # --- Author queries ---------------------------------------------------------------------------
 
 
+AUTHOR_MATCHES = 500  # prefix matches ranked per author query, the likeliest first
+
+
 def _author_match(session: AsyncSession, terms: list[str]) -> tuple[str, dict[str, Any]]:
-    """SQL selecting (id, name, normalized) of authors having a word starting with each term."""
+    """SQL selecting (id, name, normalized) of authors having a word starting with each term.
+
+    A short query (`li`) begins the words of thousands of names: the `AUTHOR_MATCHES` kept
+    for scoring are those with most whole-word matches, then most papers.
+    """
+    params: dict[str, Any] = {f"w{number}": f"% {term} %" for number, term in enumerate(terms)}
+    whole = " + ".join(
+        f"CASE WHEN ' ' || a.normalized || ' ' LIKE :w{number} THEN 1 ELSE 0 END"
+        for number in range(len(terms))
+    )
+    papers = "(SELECT count(*) FROM paper_authors pa WHERE pa.author_id = a.id)"
+    order = f" ORDER BY {whole} DESC, {papers} DESC, a.id LIMIT {AUTHOR_MATCHES}"
     if _dialect(session) == "postgresql":
-        query = " & ".join(f"'{term}':*" for term in terms)
+        params["q"] = " & ".join(f"'{term}':*" for term in terms)
         sql = (
             "SELECT a.id, a.name, a.normalized FROM authors a "
-            "WHERE to_tsvector('simple', a.normalized) @@ to_tsquery('simple', :q) LIMIT 500"
+            "WHERE to_tsvector('simple', a.normalized) @@ to_tsquery('simple', :q)"
         )
-        return sql, {"q": query}
-    query = " AND ".join(f'"{term}"*' for term in terms)
+        return sql + order, params
+    params["q"] = " AND ".join(f'"{term}"*' for term in terms)
     sql = (
         "SELECT a.id, a.name, a.normalized FROM author_fts JOIN authors a "
-        "ON a.id = author_fts.rowid WHERE author_fts MATCH :q LIMIT 500"
+        "ON a.id = author_fts.rowid WHERE author_fts MATCH :q"
     )
-    return sql, {"q": query}
+    return sql + order, params
 
 
 def author_score(terms: Sequence[str], normalized: str, paper_count: int) -> float:
@@ -671,24 +774,58 @@ def author_score(terms: Sequence[str], normalized: str, paper_count: int) -> flo
 
 
 async def search_authors(session: AsyncSession, *, query: str, limit: int = 10) -> list[AuthorHit]:
-    """Authors and organisations fitting `query` despite case, accents, initials and order."""
+    """Authors and organisations fitting `query` despite case, accents, initials and order.
+
+    Spellings of one name that fold alike (`Alexander M. Rush`, `Alexander M Rush`) are one
+    hit with the papers of all of them.
+    """
     terms = [term for term in author_terms(query) if term.replace("'", "")]
     if not terms or limit <= 0:
         return []
     sql, params = _author_match(session, [term.replace("'", "") for term in terms])
     rows = (await session.execute(text(sql), params)).all()
     counts = await _paper_counts(session, ids=[row.id for row in rows])
-    hits = [
-        AuthorHit(
-            row.id,
-            row.name,
-            counts.get(row.id, 0),
-            author_score(terms, row.normalized, counts.get(row.id, 0)),
-        )
-        for row in rows
-    ]
+    groups: dict[str, list[Any]] = {}
+    for row in rows:
+        groups.setdefault(row.normalized, []).append(row)
+    shared = await _group_paper_counts(
+        session, ids=[row.id for rows_ in groups.values() if len(rows_) > 1 for row in rows_]
+    )
+    hits = []
+    for normalized, spellings in groups.items():
+        spellings.sort(key=lambda row: (-counts.get(row.id, 0), row.name.isascii(), row.id))
+        first = spellings[0]
+        count = shared.get(normalized, counts.get(first.id, 0))
+        ids = tuple(row.id for row in spellings) if len(spellings) > 1 else ()
+        score = author_score(terms, normalized, count)
+        hits.append(AuthorHit(first.id, first.name, count, score, ids))
     hits.sort(key=lambda hit: (-hit.score, hit.name))
     return hits[:limit]
+
+
+async def _group_paper_counts(session: AsyncSession, *, ids: Sequence[int]) -> dict[str, int]:
+    """Papers per folded name over the given author ids (a paper listing two spellings once)."""
+    if not ids:
+        return {}
+    query = (
+        select(_AUTHORS.c.normalized, func.count(func.distinct(_PAPER_AUTHORS.c.arxiv_id)))
+        .join(_AUTHORS, _AUTHORS.c.id == _PAPER_AUTHORS.c.author_id)
+        .where(_PAPER_AUTHORS.c.author_id.in_(list(ids)))
+        .group_by(_AUTHORS.c.normalized)
+    )
+    return {row[0]: row[1] for row in await session.execute(query)}
+
+
+async def spelling_ids(session: AsyncSession, *, author_id: int) -> list[int]:
+    """The ids of every author whose name folds like this one's (this one first); [] if none."""
+    normalized = await session.scalar(
+        select(_AUTHORS.c.normalized).where(_AUTHORS.c.id == author_id)
+    )
+    if normalized is None:
+        return []
+    query = select(_AUTHORS.c.id).where(_AUTHORS.c.normalized == normalized).order_by("id")
+    others = [found for found in await session.scalars(query) if found != author_id]
+    return [author_id, *others]
 
 
 async def _paper_counts(session: AsyncSession, *, ids: Sequence[int]) -> dict[int, int]:

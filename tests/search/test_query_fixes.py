@@ -1,0 +1,290 @@
+"""Query fixes: words as typed in titles, the loose fallback, particles, authors, filters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.digest import parse_digest
+from storage.analysis import PREFIX, analyze, parse_query, strip_glued_particle, term_tokens
+from storage.db import create_engine, session_factory
+from storage.papers import store_digest
+from storage.search import (
+    fts5_expression,
+    search_authors,
+    search_papers,
+    spelling_ids,
+    title_boost,
+    tsquery_expression,
+)
+
+DIGEST = """## Daily Papers (2025-01-27)
+
+### [Qwen2.5-1M Technical Report](https://arxiv.org/abs/2501.15383)
+
+Vote: 50
+
+Authors: An Yang, Bo Li
+
+- 100만 토큰의 긴 문맥을 지원하는 언어 모델을 공개합니다.
+
+### [rStar-Math: Small LLMs Can Master Math Reasoning](https://arxiv.org/abs/2501.04519)
+
+Vote: 40
+
+Authors: Xinyu Guan, Björn Ommer
+
+- rStar-Math는 Qwen2.5-Math-7B의 수학 성능을 58.8%에서 90.0%로 높입니다.
+
+### [MoE-Mamba: Efficient Selective State Space Models](https://arxiv.org/abs/2401.04081)
+
+Vote: 30
+
+Authors: Bjorn Ommer, Yann LeCun, Nicolas Ballas
+
+- Mamba를 전문가 혼합과 결합하고 DPO를 적용합니다.
+
+### [Vision Mamba for Images](https://arxiv.org/abs/2402.00001)
+
+Vote: 20
+
+Authors: Alexander M. Rush
+
+- 비전 Mamba 모델을 제안하고 GPT-3.5-turbo와 비교합니다. DPO 학습도 다룹니다.
+
+### [Efficient Video Diffusion Transformers](https://arxiv.org/abs/2402.00002)
+
+Vote: 10
+
+Authors: Alexander M Rush, Yann LeCun
+
+- 효율적인 비디오 생성을 위한 확산 트랜스포머를 제안합니다.
+
+### [Joint Embedding World Models](https://arxiv.org/abs/2402.00003)
+
+Vote: 5
+
+Authors: Yann LeCun, Nicolas Ballas
+
+- 세계 모델을 임베딩 예측으로 학습합니다.
+"""
+
+FILLERS = 600  # authors whose names begin with `li`, stored before Bo Li (more than a LIMIT 500)
+
+
+@pytest.fixture
+async def session(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A fresh archive: many `Lina …` authors first, then the digest above."""
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        await session.execute(
+            text("INSERT INTO authors (name, normalized) VALUES (:name, :normalized)"),
+            [
+                {"name": f"Lina Filler{n:03d}", "normalized": f"lina filler{n:03d}"}
+                for n in range(FILLERS)
+            ],
+        )
+        await store_digest(session, digest=parse_digest(DIGEST, source="t.md"), source="t.md")
+        await session.commit()
+        yield session
+    await engine.dispose()
+
+
+async def _ids(session: AsyncSession, query: str) -> list[str]:
+    """The arXiv ids `query` finds, best first."""
+    return [hit.arxiv_id for hit in await search_papers(session, query=query, limit=50)]
+
+
+# --- Words typed as they are written -----------------------------------------------------------
+
+WORD = st.text(alphabet="abcXYZé019.-", min_size=1, max_size=14)
+KOREAN_WORD = st.text(alphabet="강화학습모델의를은a1.-", min_size=1, max_size=10)
+
+
+def _occurs(tokens: list[str], document: list[str]) -> bool:
+    """Whether query `tokens` match `document` contiguously (a `*` token matches a prefix)."""
+    size = len(tokens)
+    return any(
+        all(
+            found.startswith(token[:-1]) if token.endswith(PREFIX) else found == token
+            for token, found in zip(tokens, document[start : start + size], strict=True)
+        )
+        for start in range(len(document) - size + 1)
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(word=st.one_of(WORD, KOREAN_WORD), before=WORD, after=WORD)
+def test_a_word_matches_the_text_it_was_copied_from(word: str, before: str, after: str) -> None:
+    """The first alternative of a word appears contiguously in the word's own index tokens,
+    also inside a longer text (`Qwen2.5-1M` is indexed `qwen2 51m 5 1m`)."""
+    alternatives = term_tokens(word)
+    assert bool(alternatives) == bool(analyze(word))
+    if alternatives:
+        assert _occurs(alternatives[0], analyze(word)), (alternatives, analyze(word))
+        assert _occurs(alternatives[0], analyze(f"{before} {word} {after}"))
+
+
+@pytest.mark.parametrize(
+    ("word", "document"),
+    [
+        ("Qwen2.5-1M", "Qwen2.5-1M Technical Report"),
+        ("Qwen2.5-Math", "Qwen2.5-Math-7B의 성능"),
+        ("GPT-3.5-turbo", "GPT-3.5-turbo와 비교"),
+        ("Llama-3.1-8B", "Llama-3.1-8B-Instruct"),
+        ("text-to-video", "text to video"),
+        ("Qwen2.5-1M", "Qwen2.5 1M"),
+    ],
+)
+def test_some_alternative_matches_the_usual_spellings(word: str, document: str) -> None:
+    """Copied, continued (`-7B`) and spaced spellings of a hyphenated word all match."""
+    assert any(_occurs(tokens, analyze(document)) for tokens in term_tokens(word))
+
+
+def test_prefix_tokens_in_query_expressions() -> None:
+    """A prefix token becomes FTS5 `"a b"* + "c"` and tsquery `'b':*`, and counts in titles."""
+    positive = [[["qwen2", "5math*", "5", "math"]]]
+    assert fts5_expression(positive, []) == '("qwen2 5math"* + "5 math")'
+    assert tsquery_expression(positive, []) == "(('qwen2' <-> '5math':* <-> '5' <-> 'math'))"
+    assert title_boost(positive, "qwen2 5math7b 5 math 7b") == 2.0
+    assert title_boost(positive, "qwen2 5 math") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Qwen2.5-1M", "2501.15383"),
+        ("Qwen2.5-Math", "2501.04519"),
+        ("GPT-3.5-turbo", "2402.00001"),
+    ],
+)
+async def test_hyphenated_words_find_the_paper_that_writes_them(
+    session: AsyncSession, query: str, expected: str
+) -> None:
+    """A version-like word copied from a title or summary finds that paper first."""
+    assert (await _ids(session, query))[:1] == [expected]
+
+
+# --- Particles glued to English words ----------------------------------------------------------
+
+
+def test_strip_glued_particle() -> None:
+    """A particle after Latin letters or digits goes; Korean words keep theirs for bigrams."""
+    assert strip_glued_particle("Mamba를") == "Mamba"
+    assert strip_glued_particle("GPT-4o와") == "GPT-4o"
+    assert strip_glued_particle("diffusion을") == "diffusion"
+    assert strip_glued_particle("모달리티의") == "모달리티의"
+    assert strip_glued_particle("Mamba모델") == "Mamba모델"
+    assert term_tokens("DPO를") == [["dpo"]]
+    assert parse_query("Mamba를 -DPO를").words == ["Mamba"]
+    assert parse_query("Mamba를 -DPO를").excluded == ["DPO"]
+
+
+@pytest.mark.parametrize(("with_particle", "bare"), [("Mamba를", "Mamba"), ("DPO를", "DPO")])
+async def test_a_particle_on_an_english_word_changes_nothing(
+    session: AsyncSession, with_particle: str, bare: str
+) -> None:
+    """`Mamba를` finds every Mamba paper, not only those that happen to write `Mamba를`."""
+    found = await _ids(session, with_particle)
+    assert len(found) >= 2
+    assert found == await _ids(session, bare)
+
+
+# --- The loose fallback ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "효율적인 비디오 생성 확산 트랜스포머 distilation",
+        "distilation 효율적인 비디오 생성 확산 트랜스포머",
+        "efficent vidoe diffusion transformers",  # two typos: no single word left out helps
+    ],
+)
+async def test_words_matching_nothing_are_dropped_wherever_they_are(
+    session: AsyncSession, query: str
+) -> None:
+    """A misspelt word in 6th place, or two of them, no longer empty the results."""
+    assert (await _ids(session, query))[:1] == ["2402.00002"]
+
+
+async def test_a_word_matching_nothing_ranks_as_if_not_typed(session: AsyncSession) -> None:
+    """Dropping a dead word keeps the scores of the words left."""
+    typed = await search_papers(session, query="비디오 확산 zzqqxx")
+    bare = await search_papers(session, query="비디오 확산")
+    assert [(hit.arxiv_id, hit.score) for hit in typed] == [
+        (hit.arxiv_id, hit.score) for hit in bare
+    ]
+
+
+# --- Authors -----------------------------------------------------------------------------------
+
+
+async def test_spellings_of_one_name_are_one_author(session: AsyncSession) -> None:
+    """`Björn Ommer` and `Bjorn Ommer` are one hit with both papers, the accented name shown."""
+    hits = await search_authors(session, query="ommer")
+    assert [(hit.name, hit.paper_count) for hit in hits] == [("Björn Ommer", 2)]
+    assert len(hits[0].ids) == 2
+    assert sorted(await spelling_ids(session, author_id=hits[0].ids[1])) == sorted(hits[0].ids)
+    rush = await search_authors(session, query="Alexander Rush")
+    assert [hit.paper_count for hit in rush] == [2]
+    assert set(await _ids(session, "author:ommer")) == {"2501.04519", "2401.04081"}
+
+
+async def test_a_short_name_ranks_whole_words_and_prolific_authors_first(
+    session: AsyncSession,
+) -> None:
+    """`li` begins 600 names stored earlier; Bo Li (whole word `li`) still comes first."""
+    hits = await search_authors(session, query="li", limit=8)
+    assert hits[0].name == "Bo Li"
+
+
+async def test_several_author_filters_mean_all_of_them(session: AsyncSession) -> None:
+    """`author:lecun author:ballas` lists the papers by both, not by either."""
+    assert sorted(await _ids(session, "author:lecun author:ballas")) == [
+        "2401.04081",
+        "2402.00003",
+    ]
+    assert sorted(await _ids(session, "author:lecun")) == ["2401.04081", "2402.00002", "2402.00003"]
+
+
+async def test_spelling_ids_of_an_unknown_author(session: AsyncSession) -> None:
+    """No such id: no spellings."""
+    assert await spelling_ids(session, author_id=10**9) == []
+
+
+# --- Filters -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "unknown"),
+    [
+        ("author:", ["author:"]),
+        ("mamba author:", ["author:"]),
+        ('x author:""', ['author:""']),
+        ("mamba from:2024-13", ["from:2024-13"]),
+        ("from:abc to:", ["from:abc", "to:"]),
+        ("year:99999", ["year:99999"]),
+        ("date:2024-13..2024-99", ["date:2024-13..2024-99"]),
+        ("date:..", ["date:.."]),
+        ("date:2024-02..2024-03 year:2024 from:2024-03-05 to:2024-03 date:..2025", []),
+        ("a:b", []),
+    ],
+)
+def test_filters_not_understood_are_reported(query: str, unknown: list[str]) -> None:
+    """An empty field or a date that is not one is listed in `unknown`, never searched for."""
+    parsed = parse_query(query)
+    assert parsed.unknown == unknown
+    assert not any(re.search("author|from|year|date", word) for word in parsed.words)
+
+
+async def test_an_empty_author_field_is_not_a_word(session: AsyncSession) -> None:
+    """`author:` alone searches nothing (it used to search the word `author`)."""
+    assert await _ids(session, "author:") == []
+    assert parse_query("author:").words == []
