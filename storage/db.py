@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -89,14 +90,33 @@ def _revision_sync(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+# An archive migrated from below this revision gets its search index rebuilt: what goes into
+# a search document changed there (see the migration of that number).
+REINDEX_BELOW = "0006"
+log = logging.getLogger(__name__)
+
+
 async def upgrade(url: str) -> None:
-    """Bring the database at `url` to the newest schema."""
+    """Bring the database at `url` to the newest schema (and its search index with it)."""
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
+            before = await connection.run_sync(_revision_sync)
             await connection.run_sync(_upgrade_sync)
+            if before is not None and before < REINDEX_BELOW:
+                await _rebuild_search(connection)
     finally:
         await engine.dispose()
+
+
+async def _rebuild_search(connection: AsyncConnection) -> None:
+    """Rebuild the search index inside the upgrade's transaction (a crash redoes both)."""
+    from storage.search import rebuild_index  # storage.search needs the models, not this
+
+    log.info("rebuilding the search index after the upgrade (once; large archives take a while)")
+    async with AsyncSession(bind=connection) as session:
+        await rebuild_index(session)
+        await session.flush()
 
 
 async def current_revision(url: str) -> str | None:

@@ -169,17 +169,23 @@ def summary_text(summary: Any) -> str:
 
 
 def entry_texts(entries: Iterable[tuple[str, Any]]) -> list[str]:
-    """Other titles and the newest summary, from a paper's (title, summary) entries newest first.
+    """Other titles, the newest title and the newest summary, from a paper's (title, summary)
+    entries newest first.
 
-    Older revisions repeat the newest summary, so only the newest one counts.
+    Older revisions repeat the newest summary, so only the newest one counts; but an entry
+    without a summary (a Hugging Face JSON digest of the same day) does not hide the Korean
+    summary of an older Markdown entry.
     """
-    texts: list[str] = []
-    for title, summary in entries:
-        if not texts:
-            texts = [title, summary_text(summary)]
-        elif title not in texts:
-            texts.insert(0, title)
-    return texts
+    titles: list[str] = []
+    summary = ""
+    for title, stored in entries:
+        if title not in titles:
+            titles.append(title)
+        if not summary:
+            summary = summary_text(stored)
+    if not titles:
+        return []
+    return [*reversed(titles[1:]), titles[0], summary]
 
 
 def paper_texts(paper: Paper) -> list[str]:

@@ -1,0 +1,91 @@
+"""An archive upgraded from below `REINDEX_BELOW` gets its search index rebuilt, once."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import Connection
+
+from bot.ingest import ingest
+from storage.db import (
+    REINDEX_BELOW,
+    alembic_config,
+    create_engine,
+    current_revision,
+    session_factory,
+    upgrade,
+)
+
+
+def _upgrade_to(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+def _documents(path: Path) -> list[tuple[int, str, str]]:
+    with sqlite3.connect(path) as connection:
+        query = "SELECT id, arxiv_id, body_tokens FROM search_documents ORDER BY id"
+        return connection.execute(query).fetchall()
+
+
+async def test_upgrade_rebuilds_an_older_archives_index_once(
+    tmp_path: Path, fixtures_dir: Path
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    url = f"sqlite+aiosqlite:///{path}"
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            before = f"{int(REINDEX_BELOW) - 1:04d}"
+            await connection.run_sync(_upgrade_to, before)
+        await ingest([str(fixtures_dir)], sessions=session_factory(engine))
+    finally:
+        await engine.dispose()
+    indexed = _documents(path)
+    assert indexed
+    with sqlite3.connect(path) as connection:  # an index as the old analysis left it
+        connection.execute("UPDATE search_documents SET body_tokens = ''")
+
+    await upgrade(url)
+
+    assert await current_revision(url) == REINDEX_BELOW
+    rebuilt = _documents(path)
+    assert sorted(row[1:] for row in rebuilt) == sorted(row[1:] for row in indexed)
+    with sqlite3.connect(path) as connection:
+        query = "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?"
+        assert connection.execute(query, ('"모델"',)).fetchone()[0] > 0
+
+    await upgrade(url)  # at head already: nothing is rebuilt (the same row ids stay)
+    assert _documents(path) == rebuilt
+
+
+async def test_a_json_entry_does_not_hide_the_korean_summary(tmp_path: Path) -> None:
+    """A paper in the Markdown and the JSON digest of one day is indexed with both its Korean
+    summary and its abstract, whichever was stored last (103 corpus papers lost the summary)."""
+    import datetime as dt
+
+    from bot.digest.models import Digest, Paper, SummarySection
+    from storage.papers import store_digests
+
+    day = dt.date(2025, 1, 27)
+    common = {"arxiv_id": "2501.14726", "title": "Relightable Avatars", "link": "https://x"}
+    markdown = Paper(**common, summary=(SummarySection(title=None, bullets=("조명 재현 아바타",)),))
+    json_paper = Paper(**common, abstract="We propose relightable avatars.")
+    url = f"sqlite+aiosqlite:///{tmp_path}/a.sqlite3"
+    await upgrade(url)
+    engine = create_engine(url)
+    try:
+        for digest in (
+            Digest(date=day, source="a.md", format="markdown", papers=(markdown,), raw="md"),
+            Digest(date=day, source="a.json", format="hf_json", papers=(json_paper,), raw="[]"),
+        ):
+            async with session_factory(engine).begin() as session:
+                await store_digests(session, digests=[(digest, digest.source)])
+    finally:
+        await engine.dispose()
+    [(_, _, body)] = _documents(tmp_path / "a.sqlite3")
+    assert "아바" in body.split()
+    assert "relightable" in body.split()
