@@ -49,7 +49,7 @@ async def _authors(url: str, name: str, limit: int) -> list[dict[str, Any]]:
     try:
         async with session_factory(engine)() as session:
             for hit in await search_authors(session, query=name, limit=limit):
-                papers = await author_papers(session, author_id=hit.author_id)
+                papers = await author_papers(session, author_ids=hit.ids)
                 found.append(
                     {
                         "author_id": hit.author_id,

@@ -23,7 +23,7 @@ from bot.render import render_inline_article
 from bot.selection import ChatFilters, select_papers
 from handlers.cache import cached
 from handlers.common import chat_language
-from handlers.lookup import MAX_QUERY, as_paper
+from handlers.lookup import as_paper, cut_query
 from storage import papers, search
 
 PAGE_SIZE = 20  # Telegram allows 50 results per answer; 20 keeps answers small and quick
@@ -89,7 +89,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if offset is None:  # forged or past the end: nothing more to show
         await inline.answer([], cache_time=SEARCH_CACHE)
         return
-    query = " ".join(inline.query.split())[:MAX_QUERY]
+    query = cut_query(inline.query)
     found = await cached(context, ("inline", query, offset), lambda s: _load(s, query, offset))
     lang = await chat_language(update, context)
     more = len(found) == PAGE_SIZE and offset + PAGE_SIZE <= MAX_OFFSET

@@ -267,21 +267,9 @@ async def _load_author(session: AsyncSession, author_id: int) -> AuthorRead:
     found = await session.get(Author, author_id)
     if found is None:
         return None
-    spellings = await search.spelling_ids(session, author_id=author_id)
-    if len(spellings) <= 1:
-        return found.name, await papers.author_papers(session, author_id=author_id)
     # One person stored under names that fold alike (`Björn Ommer`, `Bjorn Ommer`): all papers.
-    listed: dict[str, papers.PaperInfo] = {}
-    for spelling in spellings:
-        for info in await papers.author_papers(session, author_id=spelling):
-            listed.setdefault(info.arxiv_id, info)
-    return found.name, sorted(listed.values(), key=_best_first)
-
-
-def _best_first(info: papers.PaperInfo) -> tuple[bool, int, int, str]:
-    """`papers.author_papers`'s order: most votes (unknown last), then newest, then id."""
-    votes = info.latest_votes
-    return votes is None, -(votes or 0), -info.last_seen.toordinal(), info.arxiv_id
+    spellings = await search.spelling_ids(session, author_id=author_id)
+    return found.name, await papers.author_papers(session, author_ids=spellings)
 
 
 async def _author_page(

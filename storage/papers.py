@@ -744,13 +744,22 @@ async def find_authors(session: AsyncSession, *, query: str, limit: int = 10) ->
 
 
 async def author_papers(
-    session: AsyncSession, *, author_id: int, limit: int | None = None
+    session: AsyncSession,
+    *,
+    author_id: int | None = None,
+    author_ids: Sequence[int] = (),
+    limit: int | None = None,
 ) -> list[PaperInfo]:
-    """An author's archived papers, best first: most votes, then most recent."""
+    """An author's archived papers, best first: most votes, then most recent.
+
+    `author_ids` lists several spellings of one person (`Björn Ommer`, `Bjorn Ommer`): their
+    papers together, each once.
+    """
+    ids = [*author_ids, *([] if author_id is None else [author_id])]
+    listed = select(_PAPER_AUTHORS.c.arxiv_id).where(_PAPER_AUTHORS.c.author_id.in_(ids))
     query = (
         select(_PAPERS)
-        .join(_PAPER_AUTHORS, _PAPER_AUTHORS.c.arxiv_id == _PAPERS.c.arxiv_id)
-        .where(_PAPER_AUTHORS.c.author_id == author_id)
+        .where(_PAPERS.c.arxiv_id.in_(listed))
         .order_by(
             case((_PAPERS.c.latest_votes.is_(None), 1), else_=0),
             _PAPERS.c.latest_votes.desc(),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +55,22 @@ def test_search_and_author_json(
     assert isinstance(authors, list)
     assert authors[0]["name"] == "Mathieu Sibue"
     assert "2401.00908" in [p["arxiv_id"] for p in authors[0]["papers"]]
+
+
+def test_author_lists_the_papers_of_every_spelling(
+    database_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`Björn Ommer` and `Bjorn Ommer` are one person: one hit, both papers."""
+    from tests.search.test_query_fixes import DIGEST
+
+    digest = tmp_path / "2025" / "01" / "27.md"
+    digest.parent.mkdir(parents=True)
+    digest.write_text(DIGEST, encoding="utf-8")
+    assert main(["--db", database_url, "ingest", str(digest)]) == 0
+    capsys.readouterr()
+    assert main(["--db", database_url, "author", "bjorn ommer", "--json"]) == 0
+    authors = _json(capsys)
+    assert isinstance(authors, list)
+    [author] = authors
+    assert author["paper_count"] == 2
+    assert {p["arxiv_id"] for p in author["papers"]} == {"2501.04519", "2401.04081"}
