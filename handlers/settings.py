@@ -52,6 +52,19 @@ ZONES = (
     "America/Los_Angeles",
     "UTC",
 )
+# Delivery days as ISO weekday digits (1 = Monday), the form `chats.weekdays` stores.
+EVERY_DAY, WEEKDAYS, WEEKENDS = "1234567", "12345", "67"
+DAY_PRESETS = {
+    EVERY_DAY: ("all", "every", "everyday", "daily", "매일"),
+    WEEKDAYS: ("weekdays", "workdays", "평일", "주중"),
+    WEEKENDS: ("weekends", "weekend", "주말"),
+}
+_ENGLISH_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_NAMES = {
+    name: number
+    for number, (english, korean) in enumerate(zip(_ENGLISH_DAYS, "월화수목금토일", strict=True), 1)
+    for name in (str(number), english, english[:3], korean, korean + "요일")
+}
 TOP_CHOICES = (3, 5, 10, 15, 20, 30)
 VOTE_CHOICES = (0, 5, 10, 20, 50, 100)
 MAX_TOP = 50
@@ -68,7 +81,7 @@ _TIME = re.compile(r"(?P<hour>\d{1,2})(?::?(?P<minute>\d{2}))?")
 # Callback data: `st:<view>` opens a view, `st:<view>:<value>` sets a value,
 # `st:rm:<list>:<index>:<hash>` removes an entry (the hash catches a list changed meanwhile).
 _CALLBACK = re.compile(
-    r"st:(?:(?P<view>[mtznvlkad])(?::(?P<value>[0-9a-z]{1,6}))?"
+    r"st:(?:(?P<view>[mtznvlkadw])(?::(?P<value>[0-9a-z]{1,7}))?"
     r"|rm:(?P<list>[ixa]):(?P<index>\d{1,2}):(?P<hash>[0-9a-f]{6}))"
 )
 
@@ -104,6 +117,34 @@ def _zones_by_folded_name() -> dict[str, str]:
 def parse_zone(text: str) -> str | None:
     """The canonical IANA name for `text` (any case), or None."""
     return _zones_by_folded_name().get(text.strip().casefold())
+
+
+def parse_days(text: str) -> str | None:
+    """Delivery days as ISO weekday digits: `weekdays`, `평일`, `mon-fri`, `월수금`, `1 3 5`.
+
+    Days may be names (`mon`, `monday`, `월`, `월요일`), digits (1 = Monday) or ranges
+    (`mon-fri`, `월-금`); None when any part is not a day.
+    """
+    folded = " ".join(text.casefold().split())
+    for days, names in DAY_PRESETS.items():
+        if folded in names:
+            return days
+    chosen: set[int] = set()
+    for part in re.split(r"[\s,/]+", folded):
+        if "-" in part:
+            ends = [_DAY_NAMES.get(end) for end in part.split("-")]
+            if len(ends) != 2 or ends[0] is None or ends[1] is None:
+                return None
+            first, last = ends[0], ends[1]
+            chosen.update(range(first, last + 1) if first <= last else range(first, last + 8))
+        elif part in _DAY_NAMES:
+            chosen.add(_DAY_NAMES[part])
+        elif part:  # a run of one-character days: `월수금`, `135`
+            found = [_DAY_NAMES.get(char) for char in part]
+            if None in found:
+                return None
+            chosen.update(day for day in found if day is not None)
+    return "".join(sorted({str((day - 1) % 7 + 1) for day in chosen})) or None
 
 
 def parse_number(text: str, *, low: int, high: int) -> int | None:
@@ -188,6 +229,11 @@ def typed_change(chat: chats.Chat, name: str, value: str) -> Change:
         if zone is None:
             raise UserError("settings.bad_zone", text=shorten(value))
         return Change({"timezone": zone}, "settings.done_zone", {"timezone": zone})
+    if name in ("days", "day", "weekdays", "요일"):
+        days = parse_days(value)
+        if days is None:
+            raise UserError("settings.bad_days", text=shorten(value))
+        return _days_change(days)
     if name in ("top", "topn", "top_n"):
         top = parse_number(value, low=1, high=MAX_TOP)
         if top is None:
@@ -211,7 +257,27 @@ def typed_change(chat: chats.Chat, name: str, value: str) -> Change:
     return add_items(chat, column, value)
 
 
-EXAMPLES = {"time": "time 07:30", "tz": "tz Asia/Seoul", "top": "top 5", "votes": "votes 10"}
+def _days_change(days: str) -> Change:
+    """The change to deliver on `days` (ISO weekday digits)."""
+    return Change({"weekdays": days}, "settings.done_days", {"days": days})
+
+
+EXAMPLES = {
+    "time": "time 07:30",
+    "tz": "tz Asia/Seoul",
+    "days": "days mon-fri",
+    "top": "top 5",
+    "votes": "votes 10",
+}
+
+
+def days_label(lang: Lang, days: str) -> str:
+    """`every day`, `weekdays`, `weekends` or the days' short names (`Mon, Wed, Fri`)."""
+    for preset, key in ((EVERY_DAY, "every"), (WEEKDAYS, "weekdays"), (WEEKENDS, "weekends")):
+        if days == preset:
+            return translate(lang, f"settings.days_{key}")
+    names = translate(lang, "settings.day_names").split()
+    return ", ".join(names[int(day) - 1] for day in days if day in "1234567")
 
 
 # --- Rendering the menu ---
@@ -230,6 +296,7 @@ def describe_settings(chat: chats.Chat, lang: Lang) -> str:
         "settings.details",
         time=chat.delivery_time,
         timezone=chat.timezone,
+        days=days_label(lang, chat.weekdays or EVERY_DAY),
         top_n=chat.top_n,
         min_votes=chat.min_votes,
         language=_language_label(lang, chat.language),
@@ -264,6 +331,7 @@ def _main_keyboard(lang: Lang) -> list[list[InlineKeyboardButton]]:
     label = functools.partial(translate, lang)
     return [
         [_button(label("settings.btn_time"), "st:t"), _button(label("settings.btn_zone"), "st:z")],
+        [_button(label("settings.btn_days"), "st:w")],
         [_button(label("settings.btn_top"), "st:n"), _button(label("settings.btn_votes"), "st:v")],
         [
             _button(label("settings.btn_lang"), "st:l"),
@@ -304,6 +372,9 @@ def _view_keyboard(chat: chats.Chat, view: str, lang: Lang) -> list[list[InlineK
                 _button(auto, "st:l:auto"),
             ]
         ]
+    elif view == "w":
+        presets = (EVERY_DAY, WEEKDAYS, WEEKENDS)
+        rows = _rows([_button(days_label(lang, days), f"st:w:{days}") for days in presets], 3)
     elif view == "k":
         rows = _rows(_list_buttons(chat, "i", "+") + _list_buttons(chat, "x", "−"), 2)
     else:
@@ -314,6 +385,7 @@ def _view_keyboard(chat: chats.Chat, view: str, lang: Lang) -> list[list[InlineK
 PROMPTS = {
     "t": "settings.ask_time",
     "z": "settings.ask_zone",
+    "w": "settings.ask_days",
     "n": "settings.ask_top",
     "v": "settings.ask_votes",
     "l": "settings.ask_lang",
@@ -364,6 +436,8 @@ def _value_change(view: str, value: str) -> Change | None:
         return Change({"top_n": int(value)}, "settings.done_top", {"top_n": int(value)})
     if view == "v" and value.isdigit() and int(value) in VOTE_CHOICES:
         return Change({"min_votes": int(value)}, "settings.done_votes", {"min_votes": int(value)})
+    if view == "w" and value in DAY_PRESETS:
+        return _days_change(value)
     if view == "l":
         return language_change(value)
     return None

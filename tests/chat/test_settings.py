@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.settings import parse_items, parse_number, parse_time, parse_zone
+from handlers.settings import parse_days, parse_items, parse_number, parse_time, parse_zone
 from storage import chats
 from tests.chat.conftest import ChatDriver, Reply, texts
 
@@ -82,6 +82,42 @@ async def test_menu_buttons_change_settings_in_place(chat: ChatDriver) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("weekdays", "12345"),
+        ("평일", "12345"),
+        ("매일", "1234567"),
+        ("Mon-Fri", "12345"),
+        ("월-금", "12345"),
+        ("월수금", "135"),
+        ("1 3 5", "135"),
+        ("sat, sun", "67"),
+        ("Friday-Monday", "1567"),
+        ("월요일", "1"),
+        ("8", None),
+        ("someday", None),
+        ("mon-", None),
+        ("", None),
+    ],
+)
+def test_parse_days(text: str, expected: str | None) -> None:
+    """Days by preset, name, Korean name, digit or range become ISO weekday digits."""
+    assert parse_days(text) == expected
+
+
+async def test_days_menu_sets_the_delivery_days(chat: ChatDriver) -> None:
+    """📅 Days offers every day / weekdays / weekends; the menu shows the choice."""
+    menu = (await chat.send("/settings"))[0]
+    assert "Delivery: 09:00 (Asia/Seoul), every day" in menu.text
+    days = _edit(await chat.press(menu, _button(menu, "📅 Days")))
+    chosen = _edit(await chat.press(days, _button(days, "weekdays")))
+    assert "Delivery: 09:00 (Asia/Seoul), weekdays" in chosen.text
+    assert (await _row(chat)).weekdays == "12345"
+    typed = (await chat.send("/settings days mon wed fri"))[0]
+    assert "Mon, Wed, Fri" in typed.text
+
+
 async def test_language_button_switches_the_chat_language(chat: ChatDriver) -> None:
     """Choosing 한국어 answers in Korean from then on; Automatic follows the user again."""
     menu = (await chat.send("/settings"))[0]
@@ -112,6 +148,9 @@ async def test_same_value_twice_is_answered_without_error(chat: ChatDriver) -> N
         ("include 강화학습, diffusion", "include_keywords", ["강화학습", "diffusion"]),
         ("exclude 🙂 crypto", "exclude_keywords", ["🙂 crypto"]),
         ("author Yann LeCun", "followed_authors", ["Yann LeCun"]),
+        ("days mon-fri", "weekdays", "12345"),
+        ("days 월수금", "weekdays", "135"),
+        ("요일 주말", "weekdays", "67"),
     ],
 )
 async def test_typed_settings(
@@ -136,6 +175,8 @@ async def test_typed_settings(
         ("votes -1", "0 to 10000"),
         ("lang fr", "auto"),
         ("colour blue", "I do not know the setting"),
+        ("days someday", "mon-fri"),
+        ("days mon-", "weekdays"),
         ("include " + "x" * 10_000, "1 to 60 characters"),
         ("<b>bold</b> 1", "&lt;b&gt;"),
     ],
