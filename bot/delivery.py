@@ -11,9 +11,13 @@ Guarantees and policies (see "Delivery semantics" in DESIGN.md):
   as a failed attempt.
 - `Forbidden` (blocked, kicked) and "chat not found": the chat is deactivated and its open rows
   are `skipped`. `ChatMigrated`: the subscription and open rows move to the new id and the
-  message is resent there at once. Network errors and 5xx: retried with exponential backoff and
-  jitter up to `RetryPolicy.max_attempts`, then `failed` with the reason. Other `BadRequest`s are
-  bugs: `failed`, logged with the chat and the day.
+  message is resent there at once. Network errors, 5xx and timeouts: retried with capped
+  exponential backoff and jitter for as long as `RetryPolicy.give_up_after` (6 h) since the row
+  fell due, so a Telegram outage delays the digest instead of losing it; then `failed` with the
+  reason. Other `BadRequest`s are bugs: `failed` at once, logged with the chat and the day.
+- The loop outlives its own errors: a round that raises (say SQLite's "database is locked" while
+  another process holds the write lock) is logged and tried again after a pause growing from
+  1 s to 30 s, back to 1 s after a good round.
 - Ambiguous outcomes (policy: at-least-once). Telegram has no idempotency key, so a request that
   may have left without an answer (`TimedOut`, or a row found in `sending` after a crash) can
   not be told apart from one that never left. We resend it (like any network error, with
@@ -62,11 +66,13 @@ from bot.ratelimit import RateScheduler
 from bot.request import AiohttpRequest, ConnectionLost
 from storage.chats import deactivate, migrate_chat
 from storage.deliveries import (
+    OPEN_STATES,
     Delivery,
     RowChange,
     apply_changes,
     claim_due,
     close_chat_rows,
+    get_delivery,
     move_chat_rows,
     next_due_at,
     open_count,
@@ -104,17 +110,31 @@ class SendGate(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Exponential backoff with jitter for network errors, 5xx and ambiguous timeouts."""
+    """Backoff for network errors, 5xx and ambiguous timeouts, bounded by time, not count.
 
-    max_attempts: int = 6
+    A row is retried (base·2^(n-1) seconds, capped at `cap`, ±jitter) until `give_up_after`
+    has passed since it fell due (it is queued when due), and at least `min_attempts` times: a
+    row that waited behind another of its chat, or an admin's /resend of an old row, still gets
+    a few tries. `max_attempts`, when set, is a hard limit on tries (tests and benchmarks).
+    """
+
+    max_attempts: int | None = None
     base: float = 2.0
-    cap: float = 600.0
+    cap: float = 300.0
     jitter: float = 0.5
+    give_up_after: dt.timedelta = dt.timedelta(hours=6)
+    min_attempts: int = 6
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Seconds before retry number `attempt` (1-based): base·2^(n-1), capped, ±jitter."""
-        delay = min(self.cap, self.base * 2.0 ** (attempt - 1))
+        delay = min(self.cap, self.base * 2.0 ** min(attempt - 1, 64))
         return float(delay) * (1 - self.jitter + 2 * self.jitter * rng.random())
+
+    def exhausted(self, attempts: int, waited: dt.timedelta) -> bool:
+        """Whether to give up after `attempts` failed tries, `waited` after the row fell due."""
+        if self.max_attempts is not None and attempts >= self.max_attempts:
+            return True
+        return attempts >= self.min_attempts and waited >= self.give_up_after
 
 
 @dataclass(slots=True)
@@ -132,6 +152,7 @@ class EngineStats:
     migrated: int = 0
     recovered_ambiguous: int = 0
     leases_lost: int = 0
+    loop_errors: int = 0
 
 
 @dataclass(slots=True)
@@ -145,6 +166,7 @@ class _Job:
     message_ids: list[int | None]
     attempts: int
     ambiguous: int
+    created_at: dt.datetime  # when the row was queued, i.e. fell due
 
     @classmethod
     def of(cls, row: Delivery) -> _Job:
@@ -157,6 +179,7 @@ class _Job:
             list(row.message_ids),
             row.attempts,
             row.ambiguous,
+            row.created_at,
         )
 
 
@@ -214,6 +237,8 @@ class DeliveryEngine:
         worker: str | None = None,
         rng: random.Random | None = None,
         gate: SendGate | None = None,
+        error_pause: float = 1.0,
+        error_pause_cap: float = 30.0,
     ) -> None:
         self.bot = bot
         self.sessions = sessions
@@ -226,6 +251,8 @@ class DeliveryEngine:
         self.worker = worker or f"worker-{uuid.uuid4().hex[:8]}"
         self.rng = rng or random.Random()
         self.gate = gate
+        self.error_pause = error_pause
+        self.error_pause_cap = error_pause_cap
         self.stats = EngineStats()
         self._journal = _Journal(sessions)
         self._active: dict[int, asyncio.Task[None]] = {}
@@ -256,14 +283,44 @@ class DeliveryEngine:
         """The worker loop; ends when `stop` is set, or when idle if `until_idle`."""
         journal = asyncio.create_task(self._journal.run())
         leases = asyncio.create_task(self._keep_leases())
+        errors = 0  # failed rounds in a row
         try:
             while stop is None or not stop.is_set():
-                claimed = await self._claim()
-                if until_idle and not claimed and not self._active and await self._idle():
-                    return
-                await self._pause(claimed)
+                try:
+                    # Cleared before the claim, not in `_pause`: a wake-up (a sender done, rows
+                    # queued) arriving while this round reads the table is not lost.
+                    self._wake.clear()
+                    claimed = await self._claim()
+                    if until_idle and not claimed and not self._active and await self._idle():
+                        return
+                    await self._pause(claimed)
+                except Exception as error:  # e.g. "database is locked": delivery must go on
+                    errors += 1
+                    self.stats.loop_errors += 1
+                    await self._after_error(errors, error, stop)
+                else:
+                    errors = 0
         finally:
             await self._shutdown(journal, leases)
+
+    async def _after_error(self, errors: int, error: Exception, stop: asyncio.Event | None) -> None:
+        """Log a failed round (the traceback once per streak) and wait before the next one."""
+        delay = min(self.error_pause_cap, self.error_pause * 2.0 ** min(errors - 1, 32))
+        if errors == 1:
+            log.error("delivery round failed; retrying in %.0fs", delay, exc_info=error)
+        else:
+            log.warning(
+                "delivery round failed again (%d in a row): %s: %s; retrying in %.0fs",
+                errors,
+                type(error).__name__,
+                error,
+                delay,
+            )
+        if stop is None:
+            await asyncio.sleep(delay)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
 
     async def _shutdown(self, journal: asyncio.Task[None], leases: asyncio.Task[None]) -> None:
         """Cancel senders and hand their pending rows back; `sending` rows stay claimed until
@@ -326,7 +383,6 @@ class DeliveryEngine:
                 due = await next_due_at(session)
             if due is not None:
                 timeout = min(timeout, max(0.005, (due - self.clock()).total_seconds()))
-        self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout)
 
@@ -465,13 +521,22 @@ class DeliveryEngine:
         return True
 
     async def _on_migrated(self, job: _Job, new_id: int) -> bool:
-        """Move the subscription and open rows to the supergroup, then resend there."""
+        """Move the subscription and open rows to the supergroup, then resend there; unless
+        the supergroup already has this row's day, kind and seq (queued after the migrate
+        message): then the row was closed as superseded and nothing is resent."""
         now = self.clock()
         async with self.sessions.begin() as session:
             await migrate_chat(session, old_id=job.chat_id, new_id=new_id, now=now)
             await move_chat_rows(session, old_id=job.chat_id, new_id=new_id, now=now)
-        log.info("chat %d migrated to %d; resending there", job.chat_id, new_id)
+            row = await get_delivery(session, delivery_id=job.id)
+            moved = row is not None and row.chat_id == new_id and row.state in OPEN_STATES
         self.stats.migrated += 1
+        if not moved:
+            self._finishing.add(job.id)  # the row left our hands: renewal will not find it
+            self.stats.skipped += 1
+            log.info("chat %d migrated to %d; row %d superseded there", job.chat_id, new_id, job.id)
+            return False
+        log.info("chat %d migrated to %d; resending there", job.chat_id, new_id)
         job.chat_id = new_id
         return True
 
@@ -489,10 +554,12 @@ class DeliveryEngine:
         self.stats.skipped += 1
 
     async def _retry_later(self, job: _Job, reason: str) -> None:
-        """Back off and release the row, or give up after the last attempt."""
+        """Back off and release the row, or give up once the policy's time (or count) is up."""
         job.attempts += 1
-        if job.attempts >= self.policy.max_attempts:
-            await self._fail(job, f"{reason} (after {job.attempts} attempts)")
+        waited = self.clock() - job.created_at
+        if self.policy.exhausted(job.attempts, waited):
+            minutes = max(0, round(waited.total_seconds() / 60))
+            await self._fail(job, f"{reason} (after {job.attempts} attempts in {minutes} min)")
             return
         self.stats.retries += 1
         delay = self.policy.backoff(job.attempts, self.rng)

@@ -104,8 +104,7 @@ async def _start_cluster_engine(application: AnyApplication) -> None:
     await bot.initialize()
     engine = cluster_engine(bot, runtime.services.sessions)
     await engine.recover(only_expired=True)
-    runtime.engine = engine
-    runtime.task = asyncio.create_task(engine.run(stop=runtime.stop), name="paperboy-delivery")
+    runtime.start(engine)
     _chain_post_stop(application, runtime.shutdown)
 
 

@@ -15,8 +15,12 @@ when due, unless it fell due before the chat subscribed, more than `catchup_days
 more than `max_age_days` older than the local date it fell due on (an archive backfill is
 never broadcast). Rows created more than `late_grace` after the digest fell due (after
 downtime: catch-up on start) are marked late. Papers that arrive after a chat's row was made go
-out, once the digest settles again, as an "update" row with only the new papers (`known_ids`);
+out, once the digest settles again, as an "update" row with only the papers the chat has not
+seen (the `known_ids` of its rows for the day, except `failed` rows, whose papers never arrived);
 an empty selection is recorded as a `skipped` row, so nothing is sent and nothing repeated.
+
+The engine runs as a supervised task: should it ever end while the bot runs, the error is logged
+and the engine restarted (after 1 s, doubling up to 30 s while it keeps dying).
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ from storage.papers import digest_for_date, digest_papers
 
 log = logging.getLogger(__name__)
 RUNTIME_KEY = "delivery_runtime"
+RESTART_PAUSE_CAP = 30.0
+RESTART_RESET = 300.0  # seconds an engine must have run for its restarts to count from zero
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -334,6 +340,46 @@ class DeliveryRuntime:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    restart_pause: float = 1.0  # doubling up to RESTART_PAUSE_CAP while the engine keeps dying
+    restarts: int = field(default=0, init=False)  # in a row: reset after a run of RESTART_RESET
+    _started: float = field(default=0.0, init=False, repr=False)
+    _restart: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
+
+    def start(self, engine: DeliveryEngine) -> None:
+        """Run `engine` as a background task that is restarted if it ever ends unasked.
+
+        Restart, not crash: the process also answers commands, often runs without a supervisor
+        (`paperboy run` on SQLite), and the loop already survives its own errors, so an end is a
+        bug to log loudly while the digests keep going out.
+        """
+        self.engine = engine
+        self._spawn()
+
+    def _spawn(self) -> None:
+        """Start the engine task (unless stopping)."""
+        self._restart = None
+        if self.engine is None or self.stop.is_set():
+            return
+        self._started = time.monotonic()
+        self.task = asyncio.create_task(self.engine.run(stop=self.stop), name="paperboy-delivery")
+        self.task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """Done-callback of the engine task: log an unasked end and schedule a restart."""
+        error = None if task.cancelled() else task.exception()
+        if self.stop.is_set():
+            return
+        reason = "cancelled" if task.cancelled() else "returned"
+        if error is not None:
+            reason = f"{type(error).__name__}: {error}"
+        if time.monotonic() - self._started >= RESTART_RESET:
+            self.restarts = 0
+        self.restarts += 1
+        delay = min(RESTART_PAUSE_CAP, self.restart_pause * 2.0 ** min(self.restarts - 1, 32))
+        log.error(
+            "delivery engine stopped (%s); restarting it in %.0fs", reason, delay, exc_info=error
+        )
+        self._restart = asyncio.get_running_loop().call_later(delay, self._spawn)
 
     async def poll(self) -> PollReport:
         """Poll every source once."""
@@ -375,8 +421,12 @@ class DeliveryRuntime:
     async def shutdown(self) -> None:
         """Stop the engine loop and close its bot."""
         self.stop.set()
+        if self._restart is not None:
+            self._restart.cancel()
+            self._restart = None
         if self.task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
+            # An engine that died was logged by `_ended`; shutting down goes on regardless.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.task
             self.task = None
         if self.engine is not None:
@@ -459,8 +509,7 @@ async def start_engine(
         clock=runtime.services.clock,
     )
     await engine.recover()
-    runtime.engine = engine
-    runtime.task = asyncio.create_task(engine.run(stop=runtime.stop), name="paperboy-delivery")
+    runtime.start(engine)
     previous = application.post_stop
 
     async def post_stop(app: AnyApplication) -> None:

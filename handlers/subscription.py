@@ -19,6 +19,7 @@ from handlers.common import (
 )
 from handlers.errors import UserError
 from storage import chats
+from storage.deliveries import move_chat_rows
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,13 @@ async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if message is None or message.migrate_to_chat_id is None:
         return
     services = get_services(context)
+    old_id, new_id, now = message.chat.id, message.migrate_to_chat_id, services.clock()
     async with services.sessions() as session, session.begin():
-        await chats.migrate_chat(
-            session, old_id=message.chat.id, new_id=message.migrate_to_chat_id, now=services.clock()
-        )
+        await chats.migrate_chat(session, old_id=old_id, new_id=new_id, now=now)
+        # Queued rows follow in the same transaction: a dispatch pass that sees the supergroup
+        # subscribed also sees today's digest already queued for it, and queues no second one.
+        # A row being sent stays with its worker, which moves it on Telegram's ChatMigrated.
+        await move_chat_rows(session, old_id=old_id, new_id=new_id, now=now, unclaimed_only=True)
     context.application.migrate_chat_data(message=message)
     log.info("chat %s migrated to %s", message.chat.id, message.migrate_to_chat_id)
 

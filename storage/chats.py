@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from storage.deliveries import skip_queued_rows
 from storage.models import Base, UTCDateTime
 
 CHAT_TYPES = frozenset({"private", "group", "supergroup", "channel"})
@@ -27,6 +28,7 @@ SETTINGS_FIELDS = frozenset(
     }
 )
 ALL_WEEKDAYS = "1234567"
+UNSUBSCRIBED = "unsubscribed"  # why a queued row was skipped
 
 
 class Chat(Base):
@@ -138,14 +140,22 @@ async def subscribe(
 async def unsubscribe(
     session: AsyncSession, *, chat_id: int, now: dt.datetime | None = None
 ) -> bool:
-    """Unsubscribe the chat; True when it was subscribed."""
+    """Unsubscribe the chat; True when it was subscribed.
+
+    A digest already queued for it and not yet being sent (due now, or waiting to retry) is
+    skipped, also when the chat was not subscribed any more (a dispatch pass may have queued it
+    just as the chat left).
+    """
     chat = await session.get(Chat, chat_id)
-    if chat is None or not chat.subscribed:
+    if chat is None:
         return False
     stamp = _now(now)
-    chat.subscribed, chat.unsubscribed_at, chat.updated_at = False, stamp, stamp
-    await session.flush()
-    return True
+    changed = chat.subscribed
+    if changed:  # the chat row first, as in migrate_chat: one lock order on PostgreSQL
+        chat.subscribed, chat.unsubscribed_at, chat.updated_at = False, stamp, stamp
+        await session.flush()
+    await skip_queued_rows(session, chat_id=chat_id, reason=UNSUBSCRIBED, now=stamp)
+    return changed
 
 
 async def update_settings(
@@ -192,21 +202,33 @@ _COPIED = (SETTINGS_FIELDS - {"title"}) | {"subscribed", "subscribed_at"}
 async def migrate_chat(
     session: AsyncSession, *, old_id: int, new_id: int, now: dt.datetime | None = None
 ) -> Chat | None:
-    """A group became a supergroup: move subscription and settings to `new_id`."""
-    old = await session.get(Chat, old_id)
+    """A group became a supergroup: move subscription and settings to `new_id`.
+
+    Idempotent: both the migrate service message and the engine's `ChatMigrated` call this, in
+    either order. A group already migrated is left alone (its row no longer holds the
+    subscription: copying it again would unsubscribe the supergroup), and a supergroup that is
+    subscribed already keeps its own subscription and settings when the group was not.
+    Returns the new chat's row (None when the old group is unknown).
+    """
+    # Locked (PostgreSQL): when both paths run at once, the second waits and then finds the
+    # group migrated, instead of both copying and both inserting the supergroup's row.
+    old = await session.get(Chat, old_id, with_for_update=True)
     if old is None:
         return None
-    stamp = _now(now)
     new = await session.get(Chat, new_id)
+    if old.migrated_to is not None or old_id == new_id:
+        return new  # migrated before (by the other path): a migrated row has nothing to give
+    stamp = _now(now)
     if new is None:
         new = Chat(
             chat_id=new_id, type="supergroup", title=old.title, active=True, created_at=stamp
         )
         session.add(new)
-    for name in _COPIED:
-        value = getattr(old, name)
-        setattr(new, name, list(value) if isinstance(value, list) else value)
-    new.active, new.inactive_reason, new.updated_at = True, None, stamp
+    if old.subscribed or not new.subscribed:  # never replace a subscription with none
+        for name in _COPIED:
+            value = getattr(old, name)
+            setattr(new, name, list(value) if isinstance(value, list) else value)
+        new.active, new.inactive_reason, new.updated_at = True, None, stamp
     old.migrated_to, old.subscribed, old.active = new_id, False, False
     old.inactive_reason, old.updated_at = "migrated", stamp
     await session.flush()

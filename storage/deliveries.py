@@ -33,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, aliased, mapped_column
 
@@ -418,16 +419,103 @@ async def close_chat_rows(
     return _rowcount(await session.execute(statement))
 
 
-async def move_chat_rows(
-    session: AsyncSession, *, old_id: int, new_id: int, now: dt.datetime
+async def skip_queued_rows(
+    session: AsyncSession, *, chat_id: int, reason: str, now: dt.datetime
 ) -> int:
-    """Point a migrated group's open rows at its new supergroup id."""
+    """Skip a chat's rows still waiting in the outbox (the chat unsubscribed).
+
+    Only `pending` rows no worker holds are touched: a row being sent stays with its sender,
+    whose next write would undo the skip (it finishes, as the unsubscribe came too late).
+    """
     statement = (
         update(Delivery)
-        .where(Delivery.chat_id == old_id, Delivery.state.in_(OPEN_STATES))
-        .values(chat_id=new_id, updated_at=now)
+        .where(Delivery.chat_id == chat_id, Delivery.state == "pending")
+        .where(or_(Delivery.claimed_by.is_(None), Delivery.lease_until < now))
+        .values(
+            state="skipped",
+            last_error=reason[:500],
+            claimed_by=None,
+            lease_until=None,
+            updated_at=now,
+        )
     )
     return _rowcount(await session.execute(statement))
+
+
+MIGRATED_SUPERSEDED = "migrated; superseded by the new chat's row"
+
+
+@dataclass(frozen=True, slots=True)
+class MovedRows:
+    """What `move_chat_rows` did: how many rows now belong to the new id, and the ids of the
+    rows closed instead (the new id already had their day, kind and seq)."""
+
+    moved: int
+    superseded: frozenset[int]
+
+
+async def move_chat_rows(
+    session: AsyncSession,
+    *,
+    old_id: int,
+    new_id: int,
+    now: dt.datetime,
+    unclaimed_only: bool = False,
+) -> MovedRows:
+    """Point a migrated group's open rows at its new supergroup id.
+
+    A row whose (day, kind, seq) the new id already has (the dispatcher queued one there after
+    the migrate message, or it was sent) can not move: the unique key forbids it, and the chat
+    would get that message twice. It is closed as `skipped` instead, and a sender holding it
+    must not send it (`superseded`). With `unclaimed_only`, rows a worker holds are left to it
+    (the worker moves them when Telegram answers ChatMigrated). On PostgreSQL, a row the new id
+    gains from a concurrent transaction after the check fails the move: the move runs in a
+    savepoint and the check is made again (twice), so the caller's transaction goes on.
+    """
+    other = aliased(Delivery)
+    taken = select(other.id).where(
+        other.chat_id == new_id,
+        other.digest_date == Delivery.digest_date,
+        other.kind == Delivery.kind,
+        other.seq == Delivery.seq,
+    )
+    old_open = [Delivery.chat_id == old_id, Delivery.state.in_(OPEN_STATES)]
+    if unclaimed_only:
+        old_open.append(or_(Delivery.claimed_by.is_(None), Delivery.lease_until < now))
+    close = (
+        update(Delivery)
+        .where(*old_open, taken.exists())
+        .values(
+            state="skipped",
+            last_error=MIGRATED_SUPERSEDED,
+            claimed_by=None,
+            lease_until=None,
+            updated_at=now,
+        )
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    move = (
+        update(Delivery)
+        .where(*old_open)
+        .values(chat_id=new_id, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    superseded: set[int] = set()
+    # PostgreSQL: a concurrent insert may take a key after the check. SQLite: one writer.
+    retries = 2 if session.get_bind().dialect.name == "postgresql" else 0
+    while True:
+        superseded.update((await session.execute(close)).scalars().all())
+        if retries == 0:
+            moved = _rowcount(await session.execute(move))
+            return MovedRows(moved, frozenset(superseded))
+        retries -= 1
+        try:
+            async with session.begin_nested():
+                moved = _rowcount(await session.execute(move))
+        except IntegrityError:
+            continue
+        return MovedRows(moved, frozenset(superseded))
 
 
 async def counts_by_state(
@@ -503,9 +591,12 @@ async def row_keys(session: AsyncSession, *, since: dt.date) -> list[RowKey]:
 
 
 async def known_ids(session: AsyncSession, *, chat_id: int, digest_date: dt.date) -> set[str]:
-    """Every paper id a chat's rows for a day were built from (what it has already seen)."""
+    """Every paper id a chat's rows for a day were built from (what it has already seen),
+    but for `failed` rows: their papers never arrived, so an update carries them again."""
     query = select(Delivery.known_ids).where(
-        Delivery.chat_id == chat_id, Delivery.digest_date == digest_date
+        Delivery.chat_id == chat_id,
+        Delivery.digest_date == digest_date,
+        Delivery.state != "failed",
     )
     return {arxiv_id for ids in (await session.scalars(query)).all() for arxiv_id in ids}
 
