@@ -179,10 +179,19 @@ def plan_digests(
 
 
 def needs_update(
-    row: DigestReadiness, made_at: dt.datetime, now: dt.datetime, policy: SchedulePolicy
+    row: DigestReadiness,
+    made_at: dt.datetime,
+    now: dt.datetime,
+    policy: SchedulePolicy,
+    schedule: ChatSchedule,
 ) -> bool:
-    """Whether the day changed after the chat's last row was made and has settled since."""
-    return row.last_changed_at > made_at and now - row.last_changed_at >= policy.settle
+    """Whether the day changed after the chat's last row was made, has settled since, and the
+    chat is inside a delivery window: papers added at night reach a 09:00 chat at 09:00, and
+    a weekdays-only chat on Monday, not at 01:30 on Saturday."""
+    if row.last_changed_at <= made_at or now - row.last_changed_at < policy.settle:
+        return False
+    due = due_moment(schedule, row.last_changed_at + policy.settle)
+    return due is not None and due <= now
 
 
 # dispatch (session only, explicit now)
@@ -283,7 +292,7 @@ class _Dispatcher:
             keys = rows[day]
             made = max(key.created_at for key in keys)
             if self._recent(day, schedule) and needs_update(
-                days[day].readiness, made, self.now, self.policy
+                days[day].readiness, made, self.now, self.policy, schedule
             ):
                 seq = max(key.seq for key in keys) + 1
                 await self._queue(chat, days[day], kind="update", seq=seq, late=False)

@@ -88,6 +88,35 @@ async def test_growing_digest_sends_one_update_with_new_papers(day: Day) -> None
     assert (await day.dispatch()).queued == 0  # nothing new: nothing more
 
 
+async def test_updates_wait_for_the_chats_delivery_window(day: Day) -> None:
+    """Papers added to Friday's digest at 01:00 Saturday reach an every-day 09:00 chat at 09:00
+    Saturday, not in the middle of the night; a weekdays-only chat gets no weekend message (by
+    Monday the update is older than `max_age_days`, so it is dropped, not sent late)."""
+    blocks = sample_blocks()
+    first, second = blocks[:3], blocks[3:5]
+    await day.subscribe(401)
+    await day.subscribe(402, weekdays="12345")
+    day.write(D24, digest_text(D24, first))
+    await day.poll()
+    day.clock.at(seoul(24, 9, 0))  # Friday
+    assert (await day.dispatch()).digests == 2
+    await day.deliver()
+    day.clock.at(seoul(25, 1, 0))  # Saturday, 01:00
+    day.write(D24, digest_text(D24, first) + "\n" + digest_text(D24, second))
+    await day.poll()
+    day.clock.at(seoul(25, 1, 31))  # settled, but both chats are asleep
+    assert (await day.dispatch()).updates == 0
+    day.clock.at(seoul(25, 9, 0))
+    assert (await day.dispatch()).updates == 1  # the every-day chat only
+    await day.deliver()
+    assert title_of(second[0]) in joined(day, 401)
+    assert title_of(second[0]) not in joined(day, 402)
+    day.clock.at(seoul(26, 9, 0))  # Sunday
+    assert (await day.dispatch()).updates == 0
+    day.clock.at(seoul(27, 9, 0))  # Monday
+    assert (await day.dispatch()).updates == 0
+
+
 async def test_digest_still_growing_is_held_until_it_settles(day: Day) -> None:
     """A digest that keeps changing is not sent half-done at the chat's time."""
     blocks = sample_blocks()
