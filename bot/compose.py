@@ -10,17 +10,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest.models import Paper
+from bot.i18n import resolve_language
 from bot.render import Lang, render_digest
 from bot.selection import ChatFilters, followed_spellings, select_papers
 from storage.chats import Chat
 from storage.deliveries import add_delivery, new_delivery
 
 RowKind = Literal["digest", "update"]
+
+
+def chat_lang(chat: Chat, default_language: str) -> Lang:
+    """The language of a chat's scheduled messages: its setting, else (private chats on
+    "automatic") its user's Telegram language, else the default."""
+    user = chat.user_language if chat.type == "private" else None
+    return resolve_language(chat.language, user, default_language)
 
 
 def chat_filters(chat: Chat) -> ChatFilters:
@@ -98,7 +106,7 @@ def plan_row(
         messages = (cache or RenderCache()).render(
             chosen,
             date=date,
-            lang=cast(Lang, chat.language or default_language),
+            lang=chat_lang(chat, default_language),
             followed=followed_spellings(chosen, chat.followed_authors or ()),
             late=late,
             update=kind == "update",

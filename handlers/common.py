@@ -182,4 +182,10 @@ async def ensure_chat(session: AsyncSession, update: Update, services: Services)
         delivery_time=services.settings.default_delivery_time.strftime("%H:%M"),
         timezone=services.settings.default_timezone,
         now=services.clock(),
+        user_language=user_language_code(update),
     )
+
+
+def user_language_code(update: Update) -> str | None:
+    """The Telegram language code of the user who sent `update`, if any."""
+    return update.effective_user.language_code if update.effective_user else None

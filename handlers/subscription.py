@@ -16,6 +16,7 @@ from handlers.common import (
     chat_language,
     chat_title,
     is_chat_admin,
+    user_language_code,
 )
 from handlers.errors import UserError
 from storage import chats
@@ -40,6 +41,7 @@ async def subscribe_chat(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             delivery_time=services.settings.default_delivery_time.strftime("%H:%M"),
             timezone=services.settings.default_timezone,
             now=services.clock(),
+            user_language=user_language_code(update),
         )
     key = "subscription.subscribed" if changed else "subscription.already"
     text = translate(

@@ -40,6 +40,8 @@ class Chat(Base):
     type: Mapped[str] = mapped_column(String(16))
     title: Mapped[str | None] = mapped_column(Text, nullable=True)
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # The Telegram language code of a private chat's user (what "automatic" means there).
+    user_language: Mapped[str | None] = mapped_column(String(16), nullable=True)
     subscribed: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     subscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     unsubscribed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -77,8 +79,10 @@ async def upsert_chat(
     delivery_time: str,
     timezone: str,
     now: dt.datetime | None = None,
+    user_language: str | None = None,
 ) -> Chat:
-    """The chat row, created with the given defaults when new; type and title kept current."""
+    """The chat row, created with the given defaults when new; type and title kept current,
+    and a private chat's `user_language` (its user's Telegram language code) when given."""
     if type not in CHAT_TYPES:
         raise ValueError(f"unknown chat type {type!r}")
     stamp = _now(now)
@@ -104,6 +108,8 @@ async def upsert_chat(
         session.add(chat)
     elif (chat.type, chat.title) != (type, title):
         chat.type, chat.title, chat.updated_at = type, title, stamp
+    if type == "private" and user_language and chat.user_language != user_language[:16]:
+        chat.user_language, chat.updated_at = user_language[:16], stamp
     await session.flush()
     return chat
 
@@ -117,6 +123,7 @@ async def subscribe(
     delivery_time: str,
     timezone: str,
     now: dt.datetime | None = None,
+    user_language: str | None = None,
 ) -> tuple[Chat, bool]:
     """Subscribe the chat (creating it with the defaults); True when it was not subscribed."""
     stamp = _now(now)
@@ -128,6 +135,7 @@ async def subscribe(
         delivery_time=delivery_time,
         timezone=timezone,
         now=stamp,
+        user_language=user_language,
     )
     if chat.subscribed and chat.active:
         return chat, False

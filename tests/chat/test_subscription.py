@@ -39,6 +39,24 @@ async def test_private_subscribe_and_unsubscribe(chat: ChatDriver) -> None:
     assert not row.subscribed
 
 
+async def test_scheduled_digests_speak_the_private_users_language(chat: ChatDriver) -> None:
+    """On "automatic", a private chat's digest is in its user's Telegram language, not in
+    DEFAULT_LANGUAGE (ko here); a group on "automatic" keeps the default."""
+    from bot.compose import chat_lang
+
+    await chat.send("/subscribe", language_code="en-US")
+    row = await _row(chat, 1001)
+    assert row is not None
+    assert (row.language, row.user_language) == (None, "en-US")
+    assert chat_lang(row, "ko") == "en"
+    await chat.send("/settings lang ko", language_code="en-US")
+    row = await _row(chat, 1001)
+    assert row is not None
+    assert chat_lang(row, "en") == "ko"  # an explicit setting wins
+    group = chats.Chat(type="group", language=None, user_language="en")
+    assert chat_lang(group, "ko") == "ko"
+
+
 async def test_subscribe_replies_in_korean(chat: ChatDriver) -> None:
     """A Korean user gets the Korean confirmation."""
     assert "구독했어요" in (await chat.send("/subscribe", language_code="ko"))[0].text

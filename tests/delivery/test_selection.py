@@ -120,3 +120,40 @@ def test_a_delivered_digest_stars_an_author_followed_without_accents() -> None:
     assert '★ <b><a href="https://arxiv.org/abs/2401.00001">Open-Endedness' in "".join(
         planned.row["messages"]
     )
+
+
+def test_a_private_chat_on_automatic_gets_its_users_language() -> None:
+    """DEFAULT_LANGUAGE is ko, the user's Telegram is in English: the late digest says so in
+    English (`⏰ late`), as the chat's commands are answered."""
+    import datetime as dt
+
+    from bot.compose import plan_row
+    from storage.chats import Chat
+
+    chat = Chat(
+        chat_id=8,
+        type="private",
+        language=None,
+        user_language="en",
+        delivery_time="09:00",
+        timezone="Asia/Seoul",
+        top_n=10,
+        min_votes=0,
+        include_keywords=[],
+        exclude_keywords=[],
+        followed_authors=[],
+    )
+    planned = plan_row(
+        chat=chat,
+        date=dt.date(2024, 1, 3),
+        papers=[_paper("2401.00001", 5, title="Open-Endedness")],
+        digest_id=1,
+        kind="digest",
+        seq=0,
+        now=dt.datetime(2024, 1, 3, tzinfo=dt.UTC),
+        default_language="ko",
+        late=True,
+    )
+    text = "".join(planned.row["messages"])
+    assert "⏰ late" in text
+    assert "지연" not in text
