@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from bot.compose import PlannedRow, plan_row
 from bot.digest.models import Paper, SummarySection
 from bot.selection import ChatFilters, select_papers
+from storage.chats import Chat
 
 
 def _paper(
@@ -71,6 +76,34 @@ def test_empty_selection_and_duplicates() -> None:
     assert _ids(select_papers(papers, ChatFilters())) == ["1", "2"]
 
 
+def _private_chat(**settings: Any) -> Chat:
+    """A private chat row with the default settings and `settings`."""
+    defaults: dict[str, Any] = {
+        "delivery_time": "09:00",
+        "timezone": "Asia/Seoul",
+        "top_n": 10,
+        "min_votes": 0,
+        "include_keywords": [],
+        "exclude_keywords": [],
+        "followed_authors": [],
+    }
+    return Chat(chat_id=7, type="private", **{**defaults, **settings})
+
+
+def _plan(chat: Chat, papers: list[Paper], **options: Any) -> PlannedRow:
+    """The chat's outbox row for one digest day (kind digest, default language ko)."""
+    return plan_row(
+        chat=chat,
+        date=dt.date(2024, 1, 3),
+        papers=papers,
+        digest_id=1,
+        kind="digest",
+        seq=0,
+        now=dt.datetime(2024, 1, 3, tzinfo=dt.UTC),
+        **{"default_language": "ko", **options},
+    )
+
+
 def test_followed_spellings_are_the_papers_own() -> None:
     """The ★ names come from the papers, matched however the chat spelled the author."""
     from bot.selection import followed_spellings
@@ -89,34 +122,9 @@ def test_followed_spellings_are_the_papers_own() -> None:
 
 def test_a_delivered_digest_stars_an_author_followed_without_accents() -> None:
     """End to end through plan_row: the message marks the paper whose author is followed."""
-    import datetime as dt
-
-    from bot.compose import plan_row
-    from storage.chats import Chat
-
-    chat = Chat(
-        chat_id=7,
-        type="private",
-        language="en",
-        delivery_time="09:00",
-        timezone="Asia/Seoul",
-        top_n=10,
-        min_votes=0,
-        include_keywords=[],
-        exclude_keywords=[],
-        followed_authors=["Tim Rocktaschel"],
-    )
+    chat = _private_chat(language="en", followed_authors=["Tim Rocktaschel"])
     papers = [_paper("2401.00001", 5, title="Open-Endedness", authors=("Tim Rocktäschel",))]
-    planned = plan_row(
-        chat=chat,
-        date=dt.date(2024, 1, 3),
-        papers=papers,
-        digest_id=1,
-        kind="digest",
-        seq=0,
-        now=dt.datetime(2024, 1, 3, tzinfo=dt.UTC),
-        default_language="en",
-    )
+    planned = _plan(chat, papers, default_language="en")
     assert '★ <b><a href="https://arxiv.org/abs/2401.00001">Open-Endedness' in "".join(
         planned.row["messages"]
     )
@@ -125,35 +133,8 @@ def test_a_delivered_digest_stars_an_author_followed_without_accents() -> None:
 def test_a_private_chat_on_automatic_gets_its_users_language() -> None:
     """DEFAULT_LANGUAGE is ko, the user's Telegram is in English: the late digest says so in
     English (`⏰ late`), as the chat's commands are answered."""
-    import datetime as dt
-
-    from bot.compose import plan_row
-    from storage.chats import Chat
-
-    chat = Chat(
-        chat_id=8,
-        type="private",
-        language=None,
-        user_language="en",
-        delivery_time="09:00",
-        timezone="Asia/Seoul",
-        top_n=10,
-        min_votes=0,
-        include_keywords=[],
-        exclude_keywords=[],
-        followed_authors=[],
-    )
-    planned = plan_row(
-        chat=chat,
-        date=dt.date(2024, 1, 3),
-        papers=[_paper("2401.00001", 5, title="Open-Endedness")],
-        digest_id=1,
-        kind="digest",
-        seq=0,
-        now=dt.datetime(2024, 1, 3, tzinfo=dt.UTC),
-        default_language="ko",
-        late=True,
-    )
+    chat = _private_chat(language=None, user_language="en")
+    planned = _plan(chat, [_paper("2401.00001", 5, title="Open-Endedness")], late=True)
     text = "".join(planned.row["messages"])
     assert "⏰ late" in text
     assert "지연" not in text
