@@ -11,6 +11,7 @@ phrase: its tokens must be contiguous. Followed authors compare as `storage.name
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from functools import lru_cache
 
 from bot.digest.models import Paper
 from storage import glossary
-from storage.analysis import MAX_TERMS, analyze, analyze_text, term_tokens
+from storage.analysis import MAX_TERMS, PREFIX, analyze, analyze_text, term_tokens
 from storage.analysis import fold as fold_letters
 from storage.names import normalize_name
 
@@ -47,6 +48,24 @@ class Keyword:
 
     phrases: tuple[str, ...]
     text: str  # folded keyword, used only when `phrases` is empty (emoji, punctuation)
+    # Phrases with a prefix token (`5math*` of `Qwen2.5-Math`, which also matches the
+    # `5math7b` of `Qwen2.5-Math-7B`), as /search expands them.
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+    def matches(self, tokens: str) -> bool:
+        """Whether a paper's padded token string holds one of the phrases."""
+        return any(phrase in tokens for phrase in self.phrases) or any(
+            pattern.search(tokens) for pattern in self.patterns
+        )
+
+
+def _pattern(phrase: str) -> re.Pattern[str]:
+    """A padded phrase with prefix tokens (`qwen2 5math*`) as a whole-token regex."""
+    parts = [
+        re.escape(token[: -len(PREFIX)]) + r"\S*" if token.endswith(PREFIX) else re.escape(token)
+        for token in phrase.split()
+    ]
+    return re.compile(" " + " ".join(parts) + " ")
 
 
 def fold(text: str) -> str:
@@ -84,7 +103,9 @@ def keyword(word: str) -> Keyword:
     if words and span == len(words):
         phrases.extend(_padded(tokens) for tokens in map(analyze, translations) if tokens)
     unique = tuple(dict.fromkeys(phrases))
-    return Keyword(unique, "" if unique else fold(word))
+    plain = tuple(phrase for phrase in unique if PREFIX not in phrase)
+    patterns = tuple(_pattern(phrase) for phrase in unique if PREFIX in phrase)
+    return Keyword(plain, "" if unique else fold(word), patterns)
 
 
 def keyword_key(word: str) -> frozenset[str]:
@@ -121,9 +142,8 @@ def _haystack(paper: Paper) -> str:
 def keyword_matches(paper: Paper, word: str) -> bool:
     """Whether one keyword matches the paper (an empty keyword matches nothing)."""
     found = keyword(word)
-    if found.phrases:
-        tokens = _tokens(paper)
-        return any(phrase in tokens for phrase in found.phrases)
+    if found.phrases or found.patterns:
+        return found.matches(_tokens(paper))
     return bool(found.text) and found.text in _haystack(paper)
 
 

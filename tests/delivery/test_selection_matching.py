@@ -126,3 +126,19 @@ def test_followed_author_needs_the_whole_name() -> None:
     for followed in ("Rocktaschel", "--", ""):
         filters = ChatFilters(top_n=1, followed_authors=(followed,))
         assert _ids(select_papers(papers, filters)) == ["1"]
+
+
+@pytest.mark.parametrize(
+    ("keyword", "title"),
+    [
+        ("Qwen2.5-Math", "Qwen2.5-Math Technical Report"),
+        ("Qwen2.5-Math", "Distilling Qwen2.5-Math-7B into a small model"),
+        ("Qwen2.5-1M", "Qwen2.5-1M Technical Report"),
+        ("GPT-3.5-turbo", "Beating GPT-3.5-turbo at reasoning"),
+    ],
+)
+def test_a_keyword_copied_from_a_title_matches_it(keyword: str, title: str) -> None:
+    """Include and exclude both see it, prefix tokens (`5math*`) included, as /search does."""
+    paper = _paper("2501.00001", title=title)
+    assert _ids(select_papers([paper], ChatFilters(include_keywords=(keyword,)))) == ["2501.00001"]
+    assert select_papers([paper], ChatFilters(exclude_keywords=(keyword,))) == []
