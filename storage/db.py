@@ -10,7 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.ext.asyncio import create_async_engine as _create_async_engine
@@ -78,11 +78,11 @@ def alembic_config() -> Config:
     return config
 
 
-def _upgrade_sync(connection: Connection) -> None:
-    """Run `alembic upgrade head` on an open connection."""
+def _upgrade_sync(connection: Connection, target: str = "head") -> None:
+    """Run `alembic upgrade <target>` on an open connection."""
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, target)
 
 
 def _revision_sync(connection: Connection) -> str | None:
@@ -96,21 +96,44 @@ REINDEX_BELOW = "0006"
 log = logging.getLogger(__name__)
 
 
+# Upgrades take turns (several workers start at once): a transaction-scoped advisory lock on
+# PostgreSQL, the write lock taken up front on SQLite.
+_UPGRADE_LOCK = 0x70617065  # any constant shared by every paperboy process
+
+
+async def _take_turn(connection: AsyncConnection) -> None:
+    """Wait until no other upgrade runs, for the rest of this transaction."""
+    if connection.dialect.name == "postgresql":
+        await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
+    else:
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 async def upgrade(url: str) -> None:
-    """Bring the database at `url` to the newest schema (and its search index with it)."""
+    """Bring the database at `url` to the newest schema (and its search index with it).
+
+    An archive below `REINDEX_BELOW` is first migrated to that revision and reindexed in one
+    transaction (a crash redoes both), before later migrations run, so their schema locks
+    (e.g. on `chats`) are not held for the whole rebuild. The revision is read only once this
+    process has its turn, so workers that start together upgrade (and reindex) once.
+    """
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
+            await _take_turn(connection)
             before = await connection.run_sync(_revision_sync)
-            await connection.run_sync(_upgrade_sync)
             if before is not None and before < REINDEX_BELOW:
+                await connection.run_sync(_upgrade_sync, REINDEX_BELOW)
                 await _rebuild_search(connection)
+        async with engine.begin() as connection:
+            await _take_turn(connection)
+            await connection.run_sync(_upgrade_sync)
     finally:
         await engine.dispose()
 
 
 async def _rebuild_search(connection: AsyncConnection) -> None:
-    """Rebuild the search index inside the upgrade's transaction (a crash redoes both)."""
+    """Rebuild the search index inside the upgrade's transaction."""
     from storage.search import rebuild_index  # storage.search needs the models, not this
 
     log.info("rebuilding the search index after the upgrade (once; large archives take a while)")

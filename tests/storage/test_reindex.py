@@ -91,3 +91,43 @@ async def test_a_json_entry_does_not_hide_the_korean_summary(tmp_path: Path) -> 
     [(_, _, body)] = _documents(tmp_path / "a.sqlite3")
     assert "아바" in body.split()
     assert "relightable" in body.split()
+
+
+def _downgrade_to(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+async def test_workers_starting_together_upgrade_and_reindex_once(
+    database_url: str, fixtures_dir: Path
+) -> None:
+    """Three processes upgrading an older archive at once all succeed (one waited for the
+    other's rebuild and then found nothing to do); it used to fail two of them."""
+    import asyncio
+
+    from sqlalchemy import func, select
+
+    from storage.search import DOCUMENTS
+
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(_downgrade_to, f"{int(REINDEX_BELOW) - 1:04d}")
+        await ingest([str(fixtures_dir)], sessions=session_factory(engine))
+        async with engine.begin() as connection:
+            await connection.execute(DOCUMENTS.update().values(body_tokens=""))
+    finally:
+        await engine.dispose()
+
+    await asyncio.gather(*(upgrade(database_url) for _ in range(3)))
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert await current_revision(database_url) == head
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            empty = select(func.count()).where(DOCUMENTS.c.body_tokens == "")
+            assert await connection.scalar(empty) == 0
+    finally:
+        await engine.dispose()
