@@ -55,7 +55,7 @@ ZONES = (
 # Delivery days as ISO weekday digits (1 = Monday), the form `chats.weekdays` stores.
 EVERY_DAY, WEEKDAYS, WEEKENDS = "1234567", "12345", "67"
 DAY_PRESETS = {
-    EVERY_DAY: ("all", "every", "everyday", "daily", "매일"),
+    EVERY_DAY: ("all", "every", "every day", "everyday", "daily", "매일"),
     WEEKDAYS: ("weekdays", "workdays", "평일", "주중"),
     WEEKENDS: ("weekends", "weekend", "주말"),
 }

@@ -88,6 +88,7 @@ async def test_menu_buttons_change_settings_in_place(chat: ChatDriver) -> None:
         ("weekdays", "12345"),
         ("평일", "12345"),
         ("매일", "1234567"),
+        ("Every  day", "1234567"),
         ("Mon-Fri", "12345"),
         ("월-금", "12345"),
         ("월수금", "135"),
