@@ -146,6 +146,21 @@ class ChatDriver:
             if r.kind == "message"
         ]
 
+    async def migrate(self, old: int, new: int, *, user: int) -> None:
+        """Group `old` became supergroup `new`: deliver the `migrate_to_chat_id` service message
+        (sent by `user`) and wait until it is handled."""
+        state = self.emulator.state
+        room = state.add_chat(old)
+        message = state.add_message(room, state.user(user))
+        payload = {
+            "message_id": message.message_id,
+            "date": message.date,
+            "chat": room.to_api(),
+            "from": state.user(user).to_api(),
+            "migrate_to_chat_id": new,
+        }
+        await self.processed(state.push_update("message", payload))
+
     async def send_as_group(self, text: str, *, chat: int) -> list[Reply]:
         """An anonymous group admin (sender_chat is the group itself) sends `text`."""
         state = self.emulator.state

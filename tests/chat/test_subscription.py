@@ -99,17 +99,7 @@ async def test_group_migration_moves_the_subscription(chat: ChatDriver) -> None:
     chat.emulator.add_chat(old, type="group", administrators=[ADMIN])
     await chat.send("/subscribe", user=ADMIN, chat=old)
     await chat.send("/settings top 5", user=ADMIN, chat=old)
-    state = chat.emulator.state
-    room = state.add_chat(old)
-    message = state.add_message(room, state.user(ADMIN))
-    payload = {
-        "message_id": message.message_id,
-        "date": message.date,
-        "chat": room.to_api(),
-        "from": state.user(ADMIN).to_api(),
-        "migrate_to_chat_id": new,
-    }
-    await chat.processed(state.push_update("message", payload))
+    await chat.migrate(old, new, user=ADMIN)
     moved, gone = await _row(chat, new), await _row(chat, old)
     assert moved is not None
     assert gone is not None

@@ -37,21 +37,6 @@ async def _queue(chat: ChatDriver, *, seq: int, **columns: object) -> int:
     return row_id
 
 
-async def _migrate_message(chat: ChatDriver) -> None:
-    """Deliver the group's `migrate_to_chat_id` service message and wait until it is handled."""
-    state = chat.emulator.state
-    room = state.add_chat(OLD)
-    message = state.add_message(room, state.user(ADMIN))
-    payload = {
-        "message_id": message.message_id,
-        "date": message.date,
-        "chat": room.to_api(),
-        "from": state.user(ADMIN).to_api(),
-        "migrate_to_chat_id": NEW,
-    }
-    await chat.processed(state.push_update("message", payload))
-
-
 async def test_migrate_message_moves_queued_rows_and_is_idempotent(chat: ChatDriver) -> None:
     """A waiting row moves to the supergroup; a row a worker is sending stays for the worker
     (Telegram's ChatMigrated moves it); a second message leaves the supergroup subscribed."""
@@ -65,8 +50,8 @@ async def test_migrate_message_moves_queued_rows_and_is_idempotent(chat: ChatDri
         claimed_by="worker-1",
         lease_until=chat.clock.now + dt.timedelta(minutes=10),
     )
-    await _migrate_message(chat)
-    await _migrate_message(chat)
+    await chat.migrate(OLD, NEW, user=ADMIN)
+    await chat.migrate(OLD, NEW, user=ADMIN)
     async with chat.services.sessions() as session:
         moved = await get_delivery(session, delivery_id=waiting)
         kept = await get_delivery(session, delivery_id=held)

@@ -4,30 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.digest.models import Paper, SummarySection
+from bot.digest.models import Paper
 from bot.selection import ChatFilters, keyword_key, keyword_matches, select_papers
-
-
-def _paper(
-    arxiv_id: str,
-    *,
-    title: str = "A paper",
-    bullets: tuple[str, ...] = (),
-    abstract: str | None = None,
-    authors: tuple[str, ...] = (),
-    votes: int = 1,
-) -> Paper:
-    """A paper with just the fields selection looks at."""
-    summary = (SummarySection(title="What's New", bullets=bullets),) if bullets else ()
-    return Paper(
-        arxiv_id=arxiv_id,
-        title=title,
-        link=f"https://arxiv.org/abs/{arxiv_id}",
-        votes=votes,
-        authors=authors,
-        summary=summary,
-        abstract=abstract,
-    )
+from tests.delivery.test_selection import make_paper
 
 
 def _ids(papers: list[Paper]) -> list[str]:
@@ -68,12 +47,14 @@ def _ids(papers: list[Paper]) -> list[str]:
 )
 def test_keyword_matches_like_search(keyword: str, text: str, expected: bool) -> None:
     """A keyword matches exactly when /search for it would find the paper's text."""
-    assert keyword_matches(_paper("1", bullets=(text,)), keyword) is expected
+    assert keyword_matches(make_paper("1", bullets=(text,)), keyword) is expected
 
 
 def test_keywords_look_at_title_summary_and_abstract_but_not_across_them() -> None:
     """Every text counts; a phrase does not run from the end of one into the next."""
-    paper = _paper("1", title="Scaling diffusion", bullets=("모델을 제안",), abstract="Agents act.")
+    paper = make_paper(
+        "1", title="Scaling diffusion", bullets=("모델을 제안",), abstract="Agents act."
+    )
     assert keyword_matches(paper, "diffusion")
     assert keyword_matches(paper, "모델")
     assert keyword_matches(paper, "agent")
@@ -83,9 +64,9 @@ def test_keywords_look_at_title_summary_and_abstract_but_not_across_them() -> No
 def test_include_and_exclude_filters_use_word_matching() -> None:
     """`include RL` no longer picks real-world papers; `exclude agi` no longer drops leveraging."""
     papers = [
-        _paper("1", title="Real-world humanoids", votes=9),
-        _paper("2", title="RL for reasoning", votes=8),
-        _paper("3", title="Leveraging data", bullets=("강화 학습 없이",), votes=7),
+        make_paper("1", title="Real-world humanoids", votes=9),
+        make_paper("2", title="RL for reasoning", votes=8),
+        make_paper("3", title="Leveraging data", bullets=("강화 학습 없이",), votes=7),
     ]
     english = ChatFilters(include_keywords=("RL",))
     assert _ids(select_papers(papers, english)) == ["2", "3"]  # 3 through the glossary
@@ -115,14 +96,14 @@ def test_keyword_keys_fold_spelling_but_keep_translations_apart() -> None:
 )
 def test_followed_authors_match_without_accents(followed: str, author: str) -> None:
     """A followed name matches however it is accented, cased, spaced or hyphenated."""
-    papers = [_paper("1", votes=50), _paper("2", authors=("Someone", author), votes=0)]
+    papers = [make_paper("1", votes=50), make_paper("2", authors=("Someone", author), votes=0)]
     filters = ChatFilters(top_n=1, followed_authors=(followed,))
     assert _ids(select_papers(papers, filters)) == ["1", "2"]
 
 
 def test_followed_author_needs_the_whole_name() -> None:
     """Following is by full name: a surname alone or a punctuation-only entry matches nobody."""
-    papers = [_paper("1", votes=50), _paper("2", authors=("Tim Rocktäschel",), votes=0)]
+    papers = [make_paper("1", votes=50), make_paper("2", authors=("Tim Rocktäschel",), votes=0)]
     for followed in ("Rocktaschel", "--", ""):
         filters = ChatFilters(top_n=1, followed_authors=(followed,))
         assert _ids(select_papers(papers, filters)) == ["1"]
@@ -139,6 +120,6 @@ def test_followed_author_needs_the_whole_name() -> None:
 )
 def test_a_keyword_copied_from_a_title_matches_it(keyword: str, title: str) -> None:
     """Include and exclude both see it, prefix tokens (`5math*`) included, as /search does."""
-    paper = _paper("2501.00001", title=title)
+    paper = make_paper("2501.00001", title=title)
     assert _ids(select_papers([paper], ChatFilters(include_keywords=(keyword,)))) == ["2501.00001"]
     assert select_papers([paper], ChatFilters(exclude_keywords=(keyword,))) == []
