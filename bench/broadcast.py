@@ -17,7 +17,7 @@ named by PAPERBOY_BENCH_DATABASE_URL, else PAPERBOY_TEST_DATABASE_URL; dropped a
 and runs N worker processes that share the outbox through leases. Throughput is then read
 from the emulator's own clock (first to last accepted message), so process start-up does not
 count. `unlimited` runs the workers with no limits at all (the baseline is N=1 in a separate
-run); `limits` shares Telegram's 30/s between them through `bot.sharedrate` and reports the
+run); `limits` shares Telegram's 30/s between them through `bot.delivery.sharedrate` and reports the
 most messages the emulator saw in any one second.
 """
 
@@ -44,10 +44,10 @@ import httpx
 from sqlalchemy import insert, select
 from sqlalchemy.engine import make_url
 
-from bot.delivery import DeliveryEngine, RetryPolicy, SendGate, build_delivery_bot
+from bot.delivery.engine import DeliveryEngine, RetryPolicy, SendGate, build_delivery_bot
+from bot.delivery.ratelimit import Limits, RateScheduler
+from bot.delivery.sharedrate import SharedRate
 from bot.emulator import Emulator
-from bot.ratelimit import Limits, RateScheduler
-from bot.sharedrate import SharedRate
 from storage.chats import Chat
 from storage.db import create_engine, session_factory, upgrade
 from storage.deliveries import Delivery, ambiguous_total, counts_by_state

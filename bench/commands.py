@@ -38,10 +38,10 @@ from telegram.ext import ContextTypes, TypeHandler
 
 from bot.app import build_application
 from bot.config import load_settings
+from bot.content.ingest import ingest_samples
 from bot.emulator import Emulator
-from bot.ingest import ingest_samples
-from bot.loop import use_uvloop
 from bot.services import Services
+from bot.telegram.loop import use_uvloop
 from handlers.cache import CACHE_KEY, ReadCache
 from handlers.common import CommandRateLimit
 from storage.db import create_engine, session_factory, upgrade

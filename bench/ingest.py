@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 
 from bench.sqlreplay import Recording, replay
+from bot.content.ingest import expand, ingest
 from bot.digest import DigestError, parse_digest
-from bot.ingest import expand, ingest
 from storage.db import create_engine, session_factory, upgrade
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus"

@@ -26,10 +26,10 @@ from pathlib import Path
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.content.ingest import expand
 from bot.digest import Digest, DigestError, Paper, SummarySection, parse_digest
-from bot.ingest import expand
 from storage.db import create_engine, session_factory, upgrade
-from storage.papers import StoreCache, store_digests
+from storage.digest_store import StoreCache, store_digests
 from storage.search import search_papers
 
 DEFAULT_CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()

@@ -24,8 +24,8 @@ from telegram.ext import (
 import handlers
 from bot.config import Settings
 from bot.i18n import LANGUAGES, translate
-from bot.request import AiohttpRequest
 from bot.services import SERVICES_KEY, Services
+from bot.telegram.request import AiohttpRequest
 from handlers.common import CommandRateLimit
 from handlers.errors import on_error
 from handlers.start import FALLBACK
@@ -95,7 +95,8 @@ def default_rate_limiter() -> BaseRateLimiter[Any]:
     """20 messages a minute per group, retrying RetryAfter 3 times.
 
     No overall 30/s cap: that limit is for broadcasts, which the delivery engine paces itself
-    (bot.ratelimit); replies to people using the bot in private chats must not queue behind it.
+    (bot.delivery.ratelimit); replies to people using the bot in private chats must not queue
+    behind it.
     """
     return AIORateLimiter(overall_max_rate=0, max_retries=3)
 
@@ -138,7 +139,7 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .request(AiohttpRequest())  # far less CPU per request than httpx: bot/request.py
+        .request(AiohttpRequest())  # far less CPU per request than httpx: bot/telegram/request.py
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .concurrent_updates(concurrent_updates)
         .post_init(post_init)

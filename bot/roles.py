@@ -8,8 +8,8 @@ On PostgreSQL the jobs (source polls, dispatch) run only while this process hold
 cluster-wide leader lock (`storage.leader`): they are registered disabled and enabled on
 election, disabled again on loss. The engine claims rows under leases (only rows whose lease
 ran out are recovered at start, as other workers may be alive) and books the overall 30/s in
-the database (`bot.sharedrate`). On SQLite there is one process: role `all` only, and it keeps
-the single-process set-up of `bot.schedule.delivery_hooks`.
+the database (`bot.delivery.sharedrate`). On SQLite there is one process: role `all` only,
+and it keeps the single-process set-up of `bot.clock.delivery_hooks`.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 
 from bot.app import AnyApplication, StartupHook
+from bot.clock import delivery_hooks, prepare_runtime
 from bot.config import Settings
-from bot.delivery import DeliveryEngine, build_delivery_bot
-from bot.ratelimit import Limits, RateScheduler
-from bot.schedule import delivery_hooks, prepare_runtime
+from bot.delivery.engine import DeliveryEngine, build_delivery_bot
+from bot.delivery.ratelimit import Limits, RateScheduler
+from bot.delivery.sharedrate import SharedRate
 from bot.services import utc_now
-from bot.sharedrate import SharedRate
 from storage.db import create_engine, session_factory
 from storage.leader import LeaderLock, keep_leading
 

@@ -11,13 +11,14 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
-from bot.compose import plan_row, queue_row
 from bot.digest import DigestError, parse_digest
+from bot.edition.compose import plan_row, queue_row
 from bot.i18n import Lang, translate
 from bot.services import Services, get_services
 from handlers.common import COMMAND_UPDATES, chat_language
 from storage import chats, deliveries
-from storage.papers import digest_for_date, digest_papers, store_digest
+from storage.digest_store import store_digest
+from storage.papers import digest_for_date, digest_papers
 
 log = logging.getLogger(__name__)
 MAX_DOCUMENT = 20 * 1024 * 1024  # the Bot API's getFile limit; digests are kilobytes

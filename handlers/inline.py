@@ -18,9 +18,9 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, ContextTypes, InlineQueryHandler
 
 from bot.digest.models import Paper
+from bot.edition.selection import ChatFilters, select_papers
 from bot.i18n import Lang, translate
 from bot.render import render_inline_article
-from bot.selection import ChatFilters, select_papers
 from handlers.cache import cached
 from handlers.common import chat_language
 from handlers.lookup import as_paper, cut_query

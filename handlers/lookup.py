@@ -14,14 +14,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.digest.models import Paper, SummarySection
+from bot.digest.refs import parse_paper_ref
+from bot.edition.selection import ChatFilters, select_papers
 from bot.i18n import Lang, translate
 from bot.render import pack_blocks, render_digest, render_paper, render_paper_line
-from bot.selection import ChatFilters, select_papers
 from bot.services import Services, get_services
 from handlers.cache import cached
 from handlers.common import COMMAND_UPDATES, arguments, chat_language, shorten
 from handlers.errors import UserError
-from storage import chats, papers, search
+from storage import author_search, chats, papers, search
 from storage.analysis import parse_query
 from storage.models import Author
 from storage.names import normalize_name
@@ -35,14 +36,6 @@ KEPT_SEARCHES = 20  # per chat: older result messages answer "expired"
 SEARCHES_KEY = "searches"
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
-_ARXIV_ID = r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(?:v\d+)?"
-_BARE_ID = re.compile(rf"(?:arxiv:)?{_ARXIV_ID}", re.IGNORECASE)
-_PAPER_URL = re.compile(
-    r"(?:https?://)?(?:www\.|export\.)?"
-    r"(?:arxiv\.org/(?:abs|pdf|html)|(?:huggingface|hf)\.co/papers)/"
-    rf"{_ARXIV_ID}(?:\.pdf)?/?(?:[?#]\S*)?",
-    re.IGNORECASE,
-)
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SEARCH_DATA = re.compile(r"s:(?P<token>[0-9a-f]{8}):(?P<page>\d{1,3})")
 _AUTHOR_DATA = re.compile(r"au:(?P<id>\d{1,18})")
@@ -65,13 +58,6 @@ def cut_query(text: str) -> str:
 def query_text(context: ContextTypes.DEFAULT_TYPE) -> str:
     """The command's arguments as a query (`cut_query`)."""
     return cut_query(arguments(context))
-
-
-def parse_paper_ref(text: str) -> str | None:
-    """The arXiv id (no version) in an id, `arXiv:` id, arxiv.org or HF papers URL; else None."""
-    text = text.strip()
-    match = _BARE_ID.fullmatch(text) or _PAPER_URL.fullmatch(text)
-    return match.group("id").lower() if match else None
 
 
 def as_paper(info: papers.PaperInfo, *, summary: Sequence[SummarySection] = ()) -> Paper:
@@ -268,7 +254,7 @@ async def _load_author(session: AsyncSession, author_id: int) -> AuthorRead:
     if found is None:
         return None
     # One person stored under names that fold alike (`Björn Ommer`, `Bjorn Ommer`): all papers.
-    spellings = await search.spelling_ids(session, author_id=author_id)
+    spellings = await author_search.spelling_ids(session, author_id=author_id)
     return found.name, await papers.author_papers(session, author_ids=spellings)
 
 
@@ -286,7 +272,7 @@ async def _author_page(
     return pack_blocks([header, "\n".join(lines)])
 
 
-def _obvious(hits: Sequence[search.AuthorHit], query: str) -> search.AuthorHit | None:
+def _obvious(hits: Sequence[author_search.AuthorHit], query: str) -> author_search.AuthorHit | None:
     """The one author meant: the only match, or the only one whose whole name was typed."""
     if len(hits) == 1:
         return hits[0]
@@ -295,7 +281,7 @@ def _obvious(hits: Sequence[search.AuthorHit], query: str) -> search.AuthorHit |
     return exact[0] if len(exact) == 1 else None
 
 
-def _author_keyboard(hits: Sequence[search.AuthorHit]) -> InlineKeyboardMarkup:
+def _author_keyboard(hits: Sequence[author_search.AuthorHit]) -> InlineKeyboardMarkup:
     """One button per matching author, with their paper count."""
     return InlineKeyboardMarkup(
         [
@@ -318,7 +304,7 @@ async def author(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     hits = await cached(
         context,
         ("authors", query),
-        lambda session: search.search_authors(session, query=query, limit=AUTHOR_CHOICES),
+        lambda session: author_search.search_authors(session, query=query, limit=AUTHOR_CHOICES),
     )
     if not hits:
         raise UserError("lookup.author_not_found", name=shorten(query))

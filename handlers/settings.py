@@ -20,8 +20,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.edition.selection import keyword_key
 from bot.i18n import Key, Lang, translate
-from bot.selection import keyword_key
 from bot.services import Services, get_services
 from handlers.common import (
     COMMAND_UPDATES,

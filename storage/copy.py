@@ -7,7 +7,7 @@ from collections.abc import Callable
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from storage import chats, deliveries, search  # noqa: F401  (registers their tables)
+from storage import chats, deliveries, search_index  # noqa: F401  (registers their tables)
 from storage.models import Base
 
 _BATCH = 2_000
@@ -46,7 +46,7 @@ async def copy_database(
         if writer.dialect.name == "postgresql":
             await _advance_sequences(writer)
     async with AsyncSession(target) as session:
-        await search.rebuild_index(session)
+        await search_index.rebuild_index(session)
         await session.commit()
     return counts
 

@@ -134,7 +134,7 @@ async def upgrade(url: str) -> None:
 
 async def _rebuild_search(connection: AsyncConnection) -> None:
     """Rebuild the search index inside the upgrade's transaction."""
-    from storage.search import rebuild_index  # storage.search needs the models, not this
+    from storage.search_index import rebuild_index  # it needs the models, not this
 
     log.info("rebuilding the search index after the upgrade (once; large archives take a while)")
     async with AsyncSession(bind=connection) as session:

@@ -3,7 +3,7 @@
 A `deliveries` row is one message batch (a digest, or a later "update") for one chat and day:
 `pending → sending → sent | failed | skipped`. `message_ids[i]` is set once message i went out,
 so a digest interrupted mid-way resumes at its first unsent message. `sending` means a call may
-be in flight: after a crash such a row is ambiguous (see bot/delivery.py for the policy).
+be in flight: after a crash such a row is ambiguous (see bot/delivery/engine.py for the policy).
 """
 
 from __future__ import annotations

@@ -55,7 +55,7 @@ def _run(coro: Coroutine[Any, Any, T]) -> T:
 
 async def _seed(url: str) -> None:
     """Migrate `url` and ingest the bundled sample digests into it."""
-    from bot.ingest import ingest_samples
+    from bot.content.ingest import ingest_samples
     from storage.db import create_engine, session_factory, upgrade
 
     await upgrade(url)

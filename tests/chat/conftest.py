@@ -23,8 +23,8 @@ from telegram import Update
 from telegram.ext import Application, TypeHandler
 
 from bot.app import build_application
+from bot.cli.console import Seen  # the console waits for updates the same way
 from bot.config import load_settings
-from bot.console import Seen  # the console waits for updates the same way
 from bot.emulator import ChatEvent, Emulator
 from bot.emulator.state import command_entities, message_to_api
 from bot.services import Services

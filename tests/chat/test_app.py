@@ -14,7 +14,7 @@ from bot.app import (
     collect_handlers,
     file_base_url,
 )
-from bot.cli import main
+from bot.cli.commands import main
 from bot.config import load_settings
 from tests.chat.conftest import ChatDriver
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.cli.console import chat, console_database, entities_to_terminal
 from bot.config import load_settings
-from bot.console import chat, console_database, entities_to_terminal
 
 BOLD, PLAIN = "\x1b[1m", "\x1b[22m"
 

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from bot.digest import parse_digest
+from bot.digest.refs import parse_paper_ref
 from handlers.cache import VERSION_EVERY
-from handlers.lookup import KEPT_SEARCHES, parse_day, parse_paper_ref
+from handlers.lookup import KEPT_SEARCHES, parse_day
 from storage import chats
-from storage.papers import store_digest
+from storage.digest_store import store_digest
 from tests.chat.conftest import USER, ChatDriver, Reply, texts
 
 # `chat` is the shared fixture (tests/chat/conftest.py): the real Application long-polling the

@@ -9,7 +9,7 @@ import pytest
 
 from bot.digest import parse_digest
 from handlers.lookup import MAX_QUERY, cut_query, query_text
-from storage.papers import store_digest
+from storage.digest_store import store_digest
 from tests.chat.conftest import ChatDriver, texts
 
 SPELLINGS = """## Daily Papers (2025-01-20)

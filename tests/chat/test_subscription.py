@@ -42,7 +42,7 @@ async def test_private_subscribe_and_unsubscribe(chat: ChatDriver) -> None:
 async def test_scheduled_digests_speak_the_private_users_language(chat: ChatDriver) -> None:
     """On "automatic", a private chat's digest is in its user's Telegram language, not in
     DEFAULT_LANGUAGE (ko here); a group on "automatic" keeps the default."""
-    from bot.compose import chat_lang
+    from bot.edition.compose import chat_lang
 
     await chat.send("/subscribe", language_code="en-US")
     row = await _row(chat, 1001)

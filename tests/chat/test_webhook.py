@@ -14,7 +14,7 @@ from bot.app import build_application
 from bot.config import SettingsError, load_settings
 from bot.emulator import Emulator
 from bot.services import Services
-from bot.webhook import WebhookOptions, webhook_options
+from bot.telegram.webhook import WebhookOptions, webhook_options
 from storage.db import create_engine, session_factory
 from tests.chat.conftest import TOKEN
 

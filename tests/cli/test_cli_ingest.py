@@ -18,7 +18,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 
-from bot.cli import main
+from bot.cli.commands import main
 from bot.digest.models import Paper
 from storage import papers as repo
 from storage.db import alembic_config, create_engine, session_factory
@@ -306,7 +306,7 @@ def test_malformed_urls_fail_alone_without_their_secrets(
 
 async def test_progress_names_urls_without_their_secrets(http_root: str, tmp_path: Path) -> None:
     """The progress line (shown on a terminal) gets the redacted URL, as the report does."""
-    from bot.ingest import ingest
+    from bot.content.ingest import ingest
     from storage.db import upgrade
 
     url = f"sqlite+aiosqlite:///{tmp_path}/p.sqlite3"
@@ -334,7 +334,7 @@ def test_oversized_download_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A body past the size cap is refused while it streams in, with a named error."""
-    monkeypatch.setattr("bot.ingest.MAX_BYTES", 4096)
+    monkeypatch.setattr("bot.content.ingest.MAX_BYTES", 4096)
     code, report = ingest_json(capsys, db_url, f"{http_root}/{SEED.as_posix()}")
     assert code == 1
     [error] = report["errors"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.commands import main
 
 
 def _json(capsys: pytest.CaptureFixture[str]) -> object:

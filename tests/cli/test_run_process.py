@@ -31,7 +31,7 @@ async def test_paperboy_run_answers_and_stops_cleanly(tmp_path: Path) -> None:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-c",
-            "from bot.cli import main; raise SystemExit(main(['run']))",
+            "from bot.cli.commands import main; raise SystemExit(main(['run']))",
             env=env,
             cwd=tmp_path,
             stdout=asyncio.subprocess.PIPE,

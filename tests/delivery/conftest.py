@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 
-from bot.delivery import DeliveryEngine, RetryPolicy, build_delivery_bot
+from bot.delivery.engine import DeliveryEngine, RetryPolicy, build_delivery_bot
+from bot.delivery.ratelimit import Limits, RateScheduler
 from bot.emulator import Emulator
-from bot.ratelimit import Limits, RateScheduler
 from storage.chats import subscribe
 from storage.db import create_engine, session_factory
 from storage.deliveries import Kind, add_delivery, new_delivery

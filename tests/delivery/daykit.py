@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 
 from bot.config import Settings, load_settings
-from bot.delivery import DeliveryEngine, build_delivery_bot
+from bot.content.sources import Poller, PollReport, parse_sources
+from bot.delivery.dispatch import DispatchReport, SchedulePolicy, dispatch
+from bot.delivery.engine import DeliveryEngine, build_delivery_bot
+from bot.delivery.ratelimit import Limits, RateScheduler
 from bot.emulator import Emulator
-from bot.ratelimit import Limits, RateScheduler
-from bot.schedule import DispatchReport, SchedulePolicy, dispatch
-from bot.sources import Poller, PollReport, parse_sources
 from storage.chats import subscribe, update_settings
 from storage.db import create_engine, session_factory
 from tests.delivery.conftest import FAST_RETRY

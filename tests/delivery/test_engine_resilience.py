@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-import bot.delivery
-from bot.delivery import DeliveryEngine, RetryPolicy
-from bot.ratelimit import Limits, RateScheduler
-from bot.schedule import DeliveryRuntime, SchedulePolicy
+import bot.delivery.engine
+from bot.clock import DeliveryRuntime
+from bot.delivery.dispatch import SchedulePolicy
+from bot.delivery.engine import DeliveryEngine, RetryPolicy
+from bot.delivery.ratelimit import Limits, RateScheduler
 from bot.services import Services
 from storage.deliveries import (
     add_delivery,
@@ -128,7 +129,7 @@ async def test_loop_survives_database_locked_while_claiming(
     await outbox.subscribe(11)
     await outbox.queue(11, ["after the lock"])
     claims = Flaky(claim_due, failures=3)
-    monkeypatch.setattr(bot.delivery, "claim_due", claims)
+    monkeypatch.setattr(bot.delivery.engine, "claim_due", claims)
     engine = outbox.engine()
     engine.error_pause = 0.01
     stop = asyncio.Event()
@@ -146,7 +147,7 @@ async def test_loop_survives_errors_while_idle(
     """An idle engine whose look at the next due row fails keeps going and sends the next row."""
     await outbox.subscribe(12)
     dues = Flaky(next_due_at, failures=2)
-    monkeypatch.setattr(bot.delivery, "next_due_at", dues)
+    monkeypatch.setattr(bot.delivery.engine, "next_due_at", dues)
     engine = outbox.engine()
     engine.error_pause = 0.01
     stop = asyncio.Event()
@@ -166,7 +167,7 @@ async def test_stop_ends_the_pause_after_an_error(
 ) -> None:
     """Shutting down while the loop waits out a database error ends it at once."""
     claims = Flaky(claim_due, failures=None)
-    monkeypatch.setattr(bot.delivery, "claim_due", claims)
+    monkeypatch.setattr(bot.delivery.engine, "claim_due", claims)
     engine = outbox.engine()
     engine.error_pause = 30.0
     stop = asyncio.Event()

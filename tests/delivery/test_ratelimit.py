@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.ratelimit import Limits, RateScheduler
+from bot.delivery.ratelimit import Limits, RateScheduler
 
 
 class FakeClock:

@@ -10,16 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application
-from bot.schedule import (
-    ChatSchedule,
-    SchedulePolicy,
-    delivery_hooks,
-    due_moment,
-    plan_digests,
-    runtime_of,
-)
+from bot.clock import delivery_hooks, runtime_of
+from bot.content.sources import parse_sources
+from bot.delivery.dispatch import ChatSchedule, SchedulePolicy, due_moment, plan_digests
 from bot.services import Services
-from bot.sources import parse_sources
 from tests.delivery.daykit import Day, digest_text, open_day, sample_blocks, seoul
 
 SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")

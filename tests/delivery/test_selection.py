@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.compose import PlannedRow, plan_row
 from bot.digest.models import Paper, SummarySection
-from bot.selection import ChatFilters, select_papers
+from bot.edition.compose import PlannedRow, plan_row
+from bot.edition.selection import ChatFilters, select_papers
 from storage.chats import Chat
 
 
@@ -118,7 +118,7 @@ def _plan(chat: Chat, papers: list[Paper], **options: Any) -> PlannedRow:
 
 def test_followed_spellings_are_the_papers_own() -> None:
     """The ★ names come from the papers, matched however the chat spelled the author."""
-    from bot.selection import followed_spellings
+    from bot.edition.selection import followed_spellings
 
     papers = [
         make_paper("2401.00001", 5, authors=("Tim Rocktäschel", "Ada Lovelace")),

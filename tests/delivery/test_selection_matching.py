@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.digest.models import Paper
-from bot.selection import ChatFilters, keyword_key, keyword_matches, select_papers
+from bot.edition.selection import ChatFilters, keyword_key, keyword_matches, select_papers
 from tests.delivery.test_selection import make_paper
 
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LIVE_HF_JSON_TEMPLATE, LIVE_MARKDOWN_TEMPLATE, load_settings
-from bot.sources import (
+from bot.content.sources import (
     HttpPolicy,
     Poller,
     configured_sources,
@@ -156,7 +156,7 @@ async def test_persistent_failure_logs_one_line_without_secrets(
     upstream.failures["/d/2025/01/24.md"] = [500, 500, 500]
     template = upstream.base + "/d/{date:%Y/%m/%d}.md?token=" + SECRET
     sources = parse_sources([template])
-    with caplog.at_level(logging.WARNING, logger="bot.sources"):
+    with caplog.at_level(logging.WARNING, logger="bot.content.sources"):
         async with Poller(
             sources, sessions=sessions, clock=Clock(seoul(24, 8)), sleep=Sleeps()
         ) as poller:

@@ -1,4 +1,4 @@
-"""bot.request.AiohttpRequest end to end: PTB's Bot over loopback HTTP to the emulator."""
+"""bot.telegram.request.AiohttpRequest end to end: PTB's Bot over loopback HTTP to the emulator."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.emulator import Emulator
-from bot.request import AiohttpRequest, ConnectionLost, _redact
+from bot.telegram.request import AiohttpRequest, ConnectionLost, _redact
 from tests.emulator.conftest import TOKEN
 
 

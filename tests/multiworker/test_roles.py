@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.commands import main
 
 
 @pytest.mark.parametrize("role", ["updates", "delivery"])

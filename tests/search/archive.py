@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.ingest import ingest
+from bot.content.ingest import ingest
 from storage.db import create_engine, session_factory, upgrade
 
 

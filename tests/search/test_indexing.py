@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ingest import expand
+from bot.content.ingest import expand
 from storage.analysis import _RUN, analyze, analyze_text, fold, hangul_bigrams, stem
 from storage.db import session_factory
 from storage.models import Author, DigestEntry, StoredPaper
-from storage.search import rebuild_index, summary_text
+from storage.search_index import rebuild_index, summary_text
 from tests.search.archive import load_archive
 
 DOCUMENT_ROWS = (

@@ -13,16 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest import parse_digest
 from storage.analysis import PREFIX, analyze, parse_query, strip_glued_particle, term_tokens
+from storage.author_search import search_authors, spelling_ids
 from storage.db import create_engine, session_factory
-from storage.papers import store_digest
-from storage.search import (
-    fts5_expression,
-    search_authors,
-    search_papers,
-    spelling_ids,
-    title_boost,
-    tsquery_expression,
-)
+from storage.digest_store import store_digest
+from storage.search import search_papers
+from storage.search_query import fts5_expression, tsquery_expression
+from storage.search_ranking import title_boost
 
 DIGEST = """## Daily Papers (2025-01-27)
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ingest import expand
+from bot.content.ingest import expand
 from storage.db import create_engine, session_factory
 from storage.models import Author, DigestEntry, PaperAuthor, StoredPaper
 from storage.search import search_papers

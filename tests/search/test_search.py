@@ -15,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.digest import parse_digest
 from storage import search
 from storage.analysis import analyze, parse_query, term_tokens
+from storage.author_search import search_authors
 from storage.db import create_engine, session_factory
-from storage.papers import store_digest
-from storage.search import index_papers, rebuild_index, search_authors, search_papers
+from storage.digest_store import store_digest
+from storage.search import search_papers
+from storage.search_index import index_papers, rebuild_index
 
 DIGEST = """## Daily Papers (2024-10-21)
 
@@ -225,7 +227,7 @@ def test_cli_search_and_author_json(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cli.sqlite3", "PATH": ""}
 
     def run(*args: str) -> str:
-        script = "import sys; from bot.cli import main; sys.exit(main())"
+        script = "import sys; from bot.cli.commands import main; sys.exit(main())"
         command = [sys.executable, "-c", script, *args]
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
         return done.stdout

@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.digest.models import Digest, Paper, SummarySection
+from storage import digest_store
 from storage import papers as repo
 from storage.db import alembic_config, create_engine, current_revision, session_factory, upgrade
 from storage.models import DigestEntry, PaperAuthor, StoredDigest, StoredPaper
@@ -50,10 +51,12 @@ async def sessions(tmp_path: object) -> AsyncIterator[async_sessionmaker[AsyncSe
     await engine.dispose()
 
 
-async def store(sessions: async_sessionmaker[AsyncSession], digest: Digest) -> repo.StoreResult:
+async def store(
+    sessions: async_sessionmaker[AsyncSession], digest: Digest
+) -> digest_store.StoreResult:
     """Store one digest in its own transaction."""
     async with sessions.begin() as session:
-        return await repo.store_digest(session, digest=digest, source=digest.source)
+        return await digest_store.store_digest(session, digest=digest, source=digest.source)
 
 
 async def count(sessions: async_sessionmaker[AsyncSession], model: type[object]) -> int:
@@ -118,7 +121,7 @@ async def test_two_sources_that_disagree_about_a_day_settle(
     for _ in range(3):
         for digest, source in ((first, "a/2024-01-03.json"), (second, "b/2024-01-03.json")):
             async with sessions.begin() as session:
-                [result] = await repo.store_digests(session, digests=[(digest, source)])
+                [result] = await digest_store.store_digests(session, digests=[(digest, source)])
             statuses.append((result.status, result.revision))
     assert statuses == [("new", 1), ("revision", 2)] + [("unchanged", 1), ("unchanged", 2)] * 2
     assert await count(sessions, StoredDigest) == 2

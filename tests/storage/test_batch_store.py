@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.digest.models import Digest, Paper
+from storage import digest_store
 from storage import papers as repo
 from storage.db import create_engine, session_factory, upgrade
 
@@ -81,10 +82,12 @@ async def test_batch_matches_one_by_one(two: list[async_sessionmaker[AsyncSessio
     singles = []
     for item in history():
         async with one.begin() as session:
-            singles.append(await repo.store_digest(session, digest=item, source="s", now=NOW))
+            singles.append(
+                await digest_store.store_digest(session, digest=item, source="s", now=NOW)
+            )
     async with batch.begin() as session:
         pairs = [(item, "s") for item in history()]
-        batched = await repo.store_digests(session, digests=pairs, now=NOW)
+        batched = await digest_store.store_digests(session, digests=pairs, now=NOW)
     assert [(r.status, r.revision, r.papers, r.new_papers) for r in batched] == [
         (r.status, r.revision, r.papers, r.new_papers) for r in singles
     ]
@@ -95,11 +98,11 @@ async def test_batch_matches_one_by_one(two: list[async_sessionmaker[AsyncSessio
 async def test_cache_spans_transactions(two: list[async_sessionmaker[AsyncSession]]) -> None:
     """A cache shared by two transactions links later papers to the authors made earlier."""
     _, sessions = two
-    cache = repo.StoreCache()
+    cache = digest_store.StoreCache()
     items = history()
     for part in (items[:2], items[2:]):
         async with sessions.begin() as session:
-            await repo.store_digests(session, digests=[(d, "s") for d in part], cache=cache)
+            await digest_store.store_digests(session, digests=[(d, "s") for d in part], cache=cache)
     # "Ed" never becomes an author: paper 3 already has a list from a newer day.
     assert set(cache.author_ids) == {"Ann", "Bo", "Cy", "Di", "Fay"}
     async with sessions() as session:
@@ -114,9 +117,9 @@ async def test_unchanged_batch_writes_nothing(two: list[async_sessionmaker[Async
     _, sessions = two
     pairs = [(d, "s") for d in history()]
     async with sessions.begin() as session:
-        first = await repo.store_digests(session, digests=pairs)
+        first = await digest_store.store_digests(session, digests=pairs)
     async with sessions.begin() as session:
-        again = await repo.store_digests(session, digests=pairs[-2:])
+        again = await digest_store.store_digests(session, digests=pairs[-2:])
         stats = await repo.archive_stats(session)
     assert [(r.status, r.digest_id) for r in again] == [
         ("unchanged", first[-2].digest_id),

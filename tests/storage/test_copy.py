@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from bot.cli import main
+from bot.cli.commands import main
 from storage import chats, copy, search  # noqa: F401  (copy registers every table)
 from storage.db import create_engine, session_factory
 from storage.models import Author, Base, DigestEntry, StoredDigest, StoredPaper

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-from bot.ingest import ingest
+from bot.content.ingest import ingest
 from storage.db import (
     REINDEX_BELOW,
     alembic_config,
@@ -70,7 +70,7 @@ async def test_a_json_entry_does_not_hide_the_korean_summary(tmp_path: Path) -> 
     import datetime as dt
 
     from bot.digest.models import Digest, Paper, SummarySection
-    from storage.papers import store_digests
+    from storage.digest_store import store_digests
 
     day = dt.date(2025, 1, 27)
     common = {"arxiv_id": "2501.14726", "title": "Relightable Avatars", "link": "https://x"}
@@ -108,7 +108,7 @@ async def test_workers_starting_together_upgrade_and_reindex_once(
 
     from sqlalchemy import func, select
 
-    from storage.search import DOCUMENTS
+    from storage.search_index import DOCUMENTS
 
     engine = create_engine(database_url)
     try:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bench.sqlreplay import Recording, replay
-from bot.ingest import ingest
+from bot.content.ingest import ingest
 from storage.db import create_engine, session_factory, upgrade
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,8 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.digest import Digest, DigestError, parse_digest
-from storage.papers import StoreCache, StoreResult, store_digests
-from storage.search import analyse_texts, paper_texts
+from storage.digest_store import StoreCache, StoreResult, store_digests
+from storage.search_index import analyse_texts, paper_texts
 
 Progress = Callable[[int, int, str], None]
 SUFFIXES = (".md", ".json")

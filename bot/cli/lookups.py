@@ -9,10 +9,11 @@ import sys
 from typing import Any
 
 from bot.config import Settings
-from handlers.lookup import parse_paper_ref
+from bot.digest.refs import parse_paper_ref
+from storage.author_search import search_authors
 from storage.db import create_engine, session_factory, upgrade
 from storage.papers import author_papers, digest_papers, get_paper, paper_days
-from storage.search import search_authors, search_papers
+from storage.search import search_papers
 
 
 def configure_search(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """Compose one outbox row for a chat and day: select its papers, render them, queue the row.
 
-Shared by the dispatcher (bot/schedule.py, which inserts a whole pass's rows at once) and the
-admin's /resend (handlers/admin.py, which may not import the scheduler). `plan_row` is pure;
+Shared by the dispatcher (bot/delivery/dispatch.py, which inserts a whole pass's rows at once)
+and the admin's /resend (handlers/admin.py, which may not import the scheduler). `plan_row` is pure;
 only `queue_row` touches storage.
 """
 
@@ -15,9 +15,9 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest.models import Paper
+from bot.edition.selection import ChatFilters, followed_spellings, select_papers
 from bot.i18n import resolve_language
 from bot.render import Lang, render_digest
-from bot.selection import ChatFilters, followed_spellings, select_papers
 from storage.chats import Chat
 from storage.deliveries import add_delivery, new_delivery
 

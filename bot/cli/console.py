@@ -21,8 +21,8 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.app import build_application
 from bot.config import Settings
+from bot.content.ingest import ingest_samples
 from bot.emulator import ChatEvent, Emulator
-from bot.ingest import ingest_samples
 from bot.services import Services
 from storage.db import create_engine, session_factory, upgrade
 

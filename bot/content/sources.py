@@ -1,8 +1,8 @@
 """Digest sources (`DIGEST_SOURCES`): poll folders, URL templates and the HF JSON API.
 
-Fetching is I/O and lives here; parsing and storing reuse `bot.digest` and `storage.papers`.
+Fetching is I/O and lives here; parsing and storing reuse `bot.digest` and `storage.digest_store`.
 A poll stores what changed and tells `storage.deliveries.observe_digest` the day's current
-content, so readiness (bot/schedule.py) can see a digest still growing.
+content, so readiness (bot/delivery/dispatch.py) can see a digest still growing.
 
 - Folder: files new or modified since the last poll (mtime watermark kept as the poll's etag).
 - URL template (`…/{date:%Y/%m/%d}.md`): today's and yesterday's dates in the source's time zone
@@ -31,10 +31,11 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LIVE_HF_JSON_TEMPLATE, LIVE_MARKDOWN_TEMPLATE, Settings
+from bot.content.ingest import MAX_BYTES, is_url, redact_url
 from bot.digest import Digest, DigestError, parse_digest, parse_hf_json
-from bot.ingest import MAX_BYTES, is_url, redact_url
 from storage.deliveries import get_poll, observe_day, record_poll
-from storage.papers import StoreResult, digest_for_date, store_digests
+from storage.digest_store import StoreResult, store_digests
+from storage.papers import digest_for_date
 
 log = logging.getLogger(__name__)
 SOURCE_ZONE = zoneinfo.ZoneInfo("Asia/Seoul")

@@ -30,9 +30,9 @@ Guarantees and policies (see "Delivery semantics" in DESIGN.md):
   at once, before another message goes out. Every worker also reaps rows whose lease ran out:
   a dead worker's `pending` rows become claimable and its `sending` rows count one ambiguous
   outcome, exactly as after a restart. A clean shutdown hands its pending rows back at once.
-  The overall Telegram rate across workers is kept by an optional `SendGate` (bot/sharedrate.py
-  books slots in the database); per-chat and per-group limits stay local, as a chat's rows go
-  one at a time and a multi-message row stays with one worker.
+  The overall Telegram rate across workers is kept by an optional `SendGate`
+  (bot/delivery/sharedrate.py books slots in the database); per-chat and per-group limits stay
+  local, as a chat's rows go one at a time and a multi-message row stays with one worker.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.ratelimit import RateScheduler
-from bot.request import AiohttpRequest, ConnectionLost
+from bot.delivery.ratelimit import RateScheduler
+from bot.telegram.request import AiohttpRequest, ConnectionLost
 from storage.chats import deactivate, migrate_chat
 from storage.deliveries import (
     OPEN_STATES,
@@ -91,7 +91,7 @@ def build_delivery_bot(
 ) -> Bot:
     """A plain `telegram.Bot` for broadcasting: its own connection pool, no rate limiter of
     PTB's (the engine paces sends itself), and a read timeout that bounds ambiguous waits."""
-    request = AiohttpRequest(  # far less CPU per message than httpx: bot/request.py
+    request = AiohttpRequest(  # far less CPU per message than httpx: bot/telegram/request.py
         connection_pool_size=pool_size,
         read_timeout=read_timeout,
         write_timeout=read_timeout,

@@ -16,9 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 
-from bot.config import Settings, SettingsError, load_settings
-from bot.ingest import IngestReport, Progress, ingest
-from bot.lookup_cli import (
+from bot.cli.lookups import (
     configure_author,
     configure_paper,
     configure_search,
@@ -26,6 +24,8 @@ from bot.lookup_cli import (
     run_paper,
     run_search,
 )
+from bot.config import Settings, SettingsError, load_settings
+from bot.content.ingest import IngestReport, Progress, ingest
 from storage.db import create_engine, current_revision, session_factory, upgrade
 
 
@@ -174,8 +174,8 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     from bot.app import build_application
     from bot.logs import setup_logging
-    from bot.loop import use_uvloop
-    from bot.webhook import webhook_options
+    from bot.telegram.loop import use_uvloop
+    from bot.telegram.webhook import webhook_options
 
     secrets = [settings.telegram_bot_token.get_secret_value()]
     if settings.webhook_secret is not None:
@@ -226,7 +226,7 @@ def run_emulator(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_console(args: argparse.Namespace, settings: Settings) -> int:
     """`paperboy console`: imported late, as it loads the whole bot and the emulator."""
-    from bot.console import run_console as console
+    from bot.cli.console import run_console as console
 
     return console(args, settings)
 

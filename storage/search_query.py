@@ -1,0 +1,134 @@
+"""Query building: a parsed query's terms widened by the glossary, as FTS5 MATCH and
+tsquery expressions, and SQL filters for dates and `author:` parts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from storage import glossary
+from storage.analysis import MAX_TERMS, PREFIX, ParsedQuery, analyze, term_tokens
+
+
+def _alternatives(word: str) -> list[list[str]]:
+    """Token sequences any of which matches `word`, widened by the glossary."""
+    alternatives = [tokens for tokens in term_tokens(word) if tokens]
+    for other in glossary.translations(word):
+        alternatives.extend(tokens for tokens in _phrase_tokens(other) if tokens)
+    unique: dict[tuple[str, ...], None] = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives)
+    return [list(tokens) for tokens in unique]
+
+
+def _phrase_tokens(phrase: str) -> list[list[str]]:
+    """A multi-word phrase as one token sequence (what the index stores for that text)."""
+    tokens = analyze(phrase)
+    return [tokens] if tokens else []
+
+
+def query_terms(parsed: ParsedQuery) -> tuple[list[list[list[str]]], list[list[list[str]]]]:
+    """Positive terms (each a list of alternatives) and excluded terms, bounded in number."""
+    positive = [_phrase_tokens(phrase) for phrase in parsed.phrases]
+    positive += _merge_glossary_phrases(parsed.words)
+    negative = [term_tokens(word) for word in parsed.excluded]
+    return [t for t in positive if t][:MAX_TERMS], [t for t in negative if t][:MAX_TERMS]
+
+
+def _merge_glossary_phrases(words: Sequence[str]) -> list[list[list[str]]]:
+    """Alternatives per word; a run of words forming a glossary entry adds its translation."""
+    terms: list[list[list[str]]] = []
+    index = 0
+    while index < len(words):
+        span, translations = glossary.longest_match(words[index:])
+        if span > 1:
+            phrase = " ".join(words[index : index + span])
+            alternatives = [[tok for w in words[index : index + span] for tok in _first(w)]]
+            alternatives += [tokens for other in translations for tokens in _phrase_tokens(other)]
+            alternatives += _phrase_tokens(phrase)
+            terms.append(_dedupe(alternatives))
+            index += span
+            continue
+        terms.append(_alternatives(words[index]))
+        index += 1
+    return terms
+
+
+def _first(word: str) -> list[str]:
+    """The main token sequence of one query word."""
+    found = term_tokens(word)
+    return found[0] if found else []
+
+
+def _dedupe(alternatives: list[list[str]]) -> list[list[str]]:
+    """Drop empty and repeated alternatives, keeping order."""
+    unique = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives if a)
+    return [list(tokens) for tokens in unique]
+
+
+def fts5_expression(positive: list[list[list[str]]], negative: list[list[list[str]]]) -> str:
+    """An FTS5 MATCH expression from analysed tokens, each quoted (tokens hold no quotes)."""
+
+    def phrase(tokens: list[str]) -> str:
+        # `"a b"* + "c"`: a `*` after a string makes its last token a prefix token.
+        strings, current = [], []
+        for token in tokens:
+            current.append(token.replace('"', "").removesuffix(PREFIX))
+            if token.endswith(PREFIX):
+                strings.append('"' + " ".join(current) + '"*')
+                current = []
+        if current or not strings:
+            strings.append('"' + " ".join(current) + '"')
+        return " + ".join(strings)
+
+    def term(alternatives: list[list[str]]) -> str:
+        return "(" + " OR ".join(phrase(tokens) for tokens in alternatives) + ")"
+
+    expression = " AND ".join(term(alternatives) for alternatives in positive)
+    for alternatives in negative:
+        expression += " NOT " + term(alternatives)
+    return expression
+
+
+def tsquery_expression(positive: list[list[list[str]]], negative: list[list[list[str]]]) -> str:
+    """The same query as a PostgreSQL to_tsquery('simple', …) string, tokens quoted."""
+
+    def lexeme(token: str) -> str:
+        quoted = "'" + token.replace("'", "").removesuffix(PREFIX) + "'"
+        return quoted + ":*" if token.endswith(PREFIX) else quoted
+
+    def phrase(tokens: list[str]) -> str:
+        return "(" + " <-> ".join(lexeme(token) for token in tokens) + ")"
+
+    def term(alternatives: list[list[str]]) -> str:
+        return "(" + " | ".join(phrase(tokens) for tokens in alternatives) + ")"
+
+    expression = " & ".join(term(alternatives) for alternatives in positive)
+    for alternatives in negative:
+        expression += " & !" + term(alternatives)
+    return expression
+
+
+AuthorSets = list[list[int]] | None  # per `author:` part, the ids it may mean (None: no part)
+
+
+def query_filters(parsed: ParsedQuery, authors: AuthorSets) -> tuple[list[Any], dict[str, Any]]:
+    """SQL conditions on search_documents `d` for dates and authors, with their parameters.
+
+    Each `author:` part is a condition of its own: `author:lecun author:ballas` asks for
+    papers by both.
+    """
+    conditions: list[Any] = []
+    params: dict[str, Any] = {}
+    if parsed.dates.start:
+        conditions.append("d.day >= :start")
+        params["start"] = dt.date.fromisoformat(parsed.dates.start)
+    if parsed.dates.end:
+        conditions.append("d.day <= :end")
+        params["end"] = dt.date.fromisoformat(parsed.dates.end)
+    for number, ids in enumerate(authors or ()):
+        conditions.append(
+            "d.arxiv_id IN (SELECT pa.arxiv_id FROM paper_authors pa "
+            f"WHERE pa.author_id IN :author_ids{number})"
+        )
+        params[f"author_ids{number}"] = ids or [-1]
+    return conditions, params
