@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import time
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from telegram.ext import Application, CallbackContext
 from bot.app import StartupHook
 from bot.config import Settings
 from bot.content.sources import Poller, PollReport, Source, configured_sources
+from bot.content.summarizer import BackgroundSummaries
 from bot.delivery.dispatch import DispatchReport, SchedulePolicy, dispatch, settle_readiness
 from bot.delivery.engine import DeliveryEngine, build_delivery_bot
 from bot.delivery.ratelimit import Limits, RateScheduler
@@ -44,6 +46,9 @@ class DeliveryRuntime:
     task: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     restart_pause: float = 1.0  # doubling up to RESTART_PAUSE_CAP while the engine keeps dying
+    summaries: BackgroundSummaries | None = field(default=None, init=False)  # when configured
+    first_poll: asyncio.Task[None] | None = field(default=None, init=False)
+    polling: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)  # one poll at a time
     restarts: int = field(default=0, init=False)  # in a row: reset after a run of RESTART_RESET
     _started: float = field(default=0.0, init=False, repr=False)
     _restart: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
@@ -85,11 +90,34 @@ class DeliveryRuntime:
         self._restart = asyncio.get_running_loop().call_later(delay, self._spawn)
 
     async def poll(self) -> PollReport:
-        """Poll every source once."""
-        async with Poller(
-            self.sources, sessions=self.services.sessions, clock=self.services.clock
-        ) as poller:
-            return await poller.poll()
+        """Poll every source once (never two polls at once: the first overlaps the job's)."""
+        async with (
+            self.polling,
+            Poller(
+                self.sources, sessions=self.services.sessions, clock=self.services.clock
+            ) as poller,
+        ):
+            report = await poller.poll()
+        if self.services.settings.summary_api_base_url is not None:
+            # New papers get Korean summaries at once, in the background: a slow endpoint
+            # must never hold up a poll or a dispatch. Today's and yesterday's papers are
+            # asked for on every poll too, so one that failed for a while is tried again.
+            services = self.services
+            self.summaries = self.summaries or BackgroundSummaries(
+                services.settings, sessions=services.sessions, clock=services.clock
+            )
+            today = services.clock().astimezone(dt.UTC).date()
+            self.summaries.request(report.days | {today, today - dt.timedelta(days=1)})
+        return report
+
+    async def poll_at_start(self) -> None:
+        """The first poll, at once (errors logged: the job polls again an interval later)."""
+        try:
+            report = await self.poll()
+        except Exception:
+            log.exception("the first poll failed")
+        else:
+            log.info("first poll: %s", report)
 
     async def dispatch(self) -> DispatchReport:
         """One dispatch pass in its own transaction, then wake the engine."""
@@ -124,6 +152,12 @@ class DeliveryRuntime:
     async def shutdown(self) -> None:
         """Stop the engine loop and close its bot."""
         self.stop.set()
+        if self.first_poll is not None and not self.first_poll.done():
+            self.first_poll.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.first_poll
+        if self.summaries is not None:
+            await self.summaries.aclose()
         if self._restart is not None:
             self._restart.cancel()
             self._restart = None
@@ -161,7 +195,7 @@ def prepare_runtime(
     runtime = DeliveryRuntime(
         services,
         chosen if chosen is not None else configured_sources(services.settings, live=live),
-        policy or SchedulePolicy(),
+        policy or SchedulePolicy.from_settings(services.settings),
     )
     application.bot_data[RUNTIME_KEY] = runtime
     return runtime
@@ -180,12 +214,19 @@ async def _dispatch_job(context: CallbackContext[Any, Any, Any, Any]) -> None:
 
 
 def register_jobs(application: AnyApplication, runtime: DeliveryRuntime) -> None:
-    """Poll now and every `poll_interval`; dispatch (catch-up first) every minute."""
+    """Poll now and every `poll_interval`; dispatch (catch-up first) every minute.
+
+    The first poll is our own task, not the job's: asked with `first=0`, APScheduler's interval
+    trigger found that moment already past and moved it a whole interval on, so every start
+    waited `poll_interval` for its first poll.
+    """
     queue = application.job_queue
     if queue is None:
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
     policy = runtime.policy
-    queue.run_repeating(_poll_job, policy.poll_interval, first=0.0, name="paperboy-poll")
+    runtime.first_poll = asyncio.create_task(runtime.poll_at_start(), name="paperboy-first-poll")
+    interval = policy.poll_interval
+    queue.run_repeating(_poll_job, interval, first=interval, name="paperboy-poll")
     queue.run_repeating(
         _dispatch_job, policy.dispatch_interval, first=1.0, name="paperboy-dispatch"
     )
@@ -213,6 +254,12 @@ async def start_engine(
     )
     await engine.recover()
     runtime.start(engine)
+    _shut_down_with(application, runtime)
+    return engine
+
+
+def _shut_down_with(application: AnyApplication, runtime: DeliveryRuntime) -> None:
+    """Shut the runtime down in the application's `post_stop` (before what was there)."""
     previous = application.post_stop
 
     async def post_stop(app: AnyApplication) -> None:
@@ -221,7 +268,6 @@ async def start_engine(
             await previous(app)
 
     application.post_stop = post_stop
-    return engine
 
 
 def delivery_hooks(
@@ -243,6 +289,8 @@ def delivery_hooks(
             await start_engine(application, runtime)
         if jobs:
             register_jobs(application, runtime)
+            if not engine:  # the engine's start already arranged the shutdown
+                _shut_down_with(application, runtime)
         names = ", ".join(source.name for source in runtime.sources)
         log.info("delivery started (engine=%s, jobs=%s); sources: %s", engine, jobs, names)
 

@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    # Readiness: a day is complete once unchanged for DIGEST_SETTLE minutes; sources are polled
+    # every DIGEST_POLL_INTERVAL minutes.
+    digest_settle: float = Field(default=30.0, gt=0, le=24 * 60)
+    digest_poll_interval: float = Field(default=5.0, gt=0, le=24 * 60)
+    # The optional summarizer: any OpenAI-compatible chat-completions endpoint (empty = off).
+    summary_api_base_url: str | None = None
+    summary_api_key: SecretStr | None = None
+    summary_model: str = "gpt-4o-mini"
+    summary_concurrency: int = Field(default=4, ge=1, le=64)
+    summary_max_per_day: int = Field(default=100, ge=0, le=100_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     @field_validator("digest_sources", mode="before")
@@ -95,7 +105,12 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("telegram_api_base_url", "webhook_url")
+    @field_validator("summary_api_base_url", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_api_base_url", "webhook_url", "summary_api_base_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):

@@ -18,7 +18,8 @@ from bot.services import Services, get_services
 from handlers.common import COMMAND_UPDATES, chat_language
 from storage import chats, deliveries
 from storage.digest_store import store_digest
-from storage.papers import digest_for_date, digest_papers
+from storage.papers import day_papers, digest_for_date
+from storage.summaries import summary_stats
 
 log = logging.getLogger(__name__)
 MAX_DOCUMENT = 20 * 1024 * 1024  # the Bot API's getFile limit; digests are kilobytes
@@ -56,6 +57,7 @@ async def stats_text(session: AsyncSession, lang: Lang) -> str:
             states=", ".join(f"{state} {count}" for state, count in counts.items()),
             ambiguous=await deliveries.ambiguous_total(session),
         ),
+        await _summaries_line(session, lang),
         translate(lang, "admin.stats_polls"),
     ]
     polls = await deliveries.recent_polls(session)
@@ -88,6 +90,20 @@ async def stats_text(session: AsyncSession, lang: Lang) -> str:
     if not errors:
         lines.append(translate(lang, "admin.stats_none"))
     return "\n".join(lines)
+
+
+async def _summaries_line(session: AsyncSession, lang: Lang) -> str:
+    """Generated summaries: written, failed (of which rejected), tokens spent."""
+    found = await summary_stats(session)
+    return translate(
+        lang,
+        "admin.stats_summaries",
+        done=found.done,
+        failed=found.failed,
+        rejected=found.rejected,
+        prompt=found.prompt_tokens,
+        completion=found.completion_tokens,
+    )
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -152,7 +168,7 @@ async def resend_rows(
     info = await digest_for_date(session, date=day)
     if info is None:
         return "admin.resend_no_digest"
-    papers = await digest_papers(session, digest_id=info.id)
+    papers = await day_papers(session, date=day)
     planned = plan_row(
         chat=chat,
         date=day,

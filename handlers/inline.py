@@ -46,7 +46,7 @@ def parse_offset(text: str) -> int | None:
 async def _latest(session: AsyncSession, offset: int) -> list[Paper]:
     """A page of the newest digest's papers, most votes first (summaries included)."""
     info = await papers.latest_digest(session)
-    found = await papers.digest_papers(session, digest_id=info.id) if info else []
+    found = await papers.day_papers(session, date=info.date) if info else []
     ranked = select_papers(found, ChatFilters(top_n=len(found)))
     return ranked[offset : offset + PAGE_SIZE]
 

@@ -9,6 +9,7 @@ be in flight: after a crash such a row is ambiguous (see bot/delivery/engine.py 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -26,6 +27,7 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     case,
+    false,
     func,
     or_,
     select,
@@ -118,6 +120,8 @@ class DigestReadiness(Base):
     first_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     last_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ready_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Declared complete by hand (`ingest --ready`): settled now, until the content changes.
+    by_hand: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 _DELIVERIES = cast(Table, Delivery.__table__)
@@ -691,6 +695,7 @@ async def observe_digest(
         session.add(row)
     elif row.content_hash != content_hash:
         row.content_hash, row.paper_count, row.last_changed_at = content_hash, paper_count, now
+        row.by_hand = False
     await session.flush()
     return row
 
@@ -698,23 +703,38 @@ async def observe_digest(
 async def observe_day(
     session: AsyncSession, *, date: dt.date, now: dt.datetime
 ) -> DigestReadiness | None:
-    """Observe the day's deliverable digest (Markdown preferred) as stored now; None if empty."""
-    from storage.papers import digest_for_date  # the archive module is heavy; only needed here
+    """Observe the day's papers as stored now, every source merged; None if it has none.
 
-    info = await digest_for_date(session, date=date)
-    if info is None or info.paper_count == 0:
+    One source: its revision's hash. Several (the HF list and a Markdown digest): a hash of
+    theirs, so a change in either restarts the settle period; the count is of distinct papers.
+    """
+    from storage.papers import latest_revisions, revision_ids  # heavy; only needed here
+
+    revisions = [info for info in await latest_revisions(session, date=date) if info.paper_count]
+    if not revisions:
         return None
+    if len(revisions) == 1:
+        content, count = revisions[0].content_hash, revisions[0].paper_count
+    else:
+        joined = "|".join(f"{info.format}:{info.content_hash}" for info in revisions)
+        content = hashlib.sha256(joined.encode()).hexdigest()
+        ids = {i for info in revisions for i in await revision_ids(session, digest_id=info.id)}
+        count = len(ids)
     return await observe_digest(
-        session, date=date, content_hash=info.content_hash, paper_count=info.paper_count, now=now
+        session, date=date, content_hash=content, paper_count=count, now=now
     )
 
 
-async def mark_ready(session: AsyncSession, *, date: dt.date, now: dt.datetime) -> None:
-    """Record that the day's digest is complete enough to deliver."""
+async def mark_ready(
+    session: AsyncSession, *, date: dt.date, now: dt.datetime, by_hand: bool = False
+) -> None:
+    """Record that the day's digest is complete enough to deliver (`by_hand`: settled now)."""
     row = await session.get(DigestReadiness, date)
     if row is not None and row.ready_at is None:
         row.ready_at = now
-        await session.flush()
+    if row is not None and by_hand:
+        row.by_hand = True
+    await session.flush()
 
 
 async def readiness(session: AsyncSession, *, date: dt.date) -> DigestReadiness | None:

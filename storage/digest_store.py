@@ -216,7 +216,21 @@ def _merged_paper(
         "first_seen": min(day, old["first_seen"]),
         "last_seen": max(day, old["last_seen"]),
         "updated_at": now,
+        **{name: _pick(newer, getattr(paper, name), old[name]) for name in _HF_FIELDS},
+        "ai_keywords": _pick(newer, list(paper.ai_keywords) or None, old["ai_keywords"]),
     }
+
+
+# What only the HF list carries: a Markdown digest of the same day never erases it.
+_HF_FIELDS = (
+    "ai_summary",
+    "github_repo",
+    "github_stars",
+    "project_page",
+    "num_comments",
+    "submitter",
+    "organization",
+)
 
 
 # A paper never seen before merges like one last seen on the earliest day, knowing nothing.
@@ -225,6 +239,8 @@ _BLANK: dict[str, Any] = {
     "media_kind": None,
     "abstract": None,
     "latest_votes": None,
+    "ai_keywords": None,
+    **dict.fromkeys(_HF_FIELDS),
     "first_seen": dt.date.max,
     "last_seen": dt.date.min,
 }

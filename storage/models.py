@@ -90,6 +90,15 @@ class StoredPaper(Base):
     first_seen: Mapped[dt.date] = mapped_column(Date)
     last_seen: Mapped[dt.date] = mapped_column(Date, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # What the HF daily-papers list adds (migration 0008); None where no list had it.
+    ai_summary: Mapped[str | None] = mapped_column(Text)
+    ai_keywords: Mapped[list[str] | None] = mapped_column(JSON)
+    github_repo: Mapped[str | None] = mapped_column(Text)
+    github_stars: Mapped[int | None] = mapped_column(Integer)
+    project_page: Mapped[str | None] = mapped_column(Text)
+    num_comments: Mapped[int | None] = mapped_column(Integer)
+    submitter: Mapped[str | None] = mapped_column(Text)
+    organization: Mapped[str | None] = mapped_column(Text)
 
 
 class DigestEntry(Base):
@@ -129,3 +138,42 @@ class PaperAuthor(Base):
     )
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     author_id: Mapped[int] = mapped_column(BigId, ForeignKey("authors.id"), index=True)
+
+
+class VoteObservation(Base):
+    """A paper's vote count as a source showed it at one moment (only changes are kept)."""
+
+    __tablename__ = "vote_history"
+
+    arxiv_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("papers.arxiv_id"), primary_key=True
+    )
+    observed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, primary_key=True, index=True)
+    votes: Mapped[int] = mapped_column(Integer)
+
+
+class GeneratedSummary(Base):
+    """A Korean summary paperboy asked a model for: the cache and the claim, per prompt version.
+
+    `state`: `claimed` (a worker is asking; `lease_until` lets another take over after a crash),
+    `done` (`sections` validated by the Markdown parser), `failed` (rejected twice; `error`).
+    """
+
+    __tablename__ = "summaries"
+
+    arxiv_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("papers.arxiv_id"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    prompt_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    sections: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    block: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

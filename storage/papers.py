@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.digest.models import MediaKind, Paper, SummarySection
 from storage.models import Author, DigestEntry, PaperAuthor, StoredDigest, StoredPaper
 from storage.names import normalize_name
+from storage.summaries import done_summaries
 
 _T = TypeVar("_T")
 _CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
@@ -59,6 +60,14 @@ class PaperInfo:
     latest_votes: int | None
     first_seen: dt.date
     last_seen: dt.date
+    ai_summary: str | None = None
+    ai_keywords: tuple[str, ...] = ()
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    num_comments: int | None = None
+    submitter: str | None = None
+    organization: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +165,26 @@ async def digest_for_date(session: AsyncSession, *, date: dt.date) -> DigestInfo
     return _digest_info(row) if row else None
 
 
+async def latest_revisions(session: AsyncSession, *, date: dt.date) -> list[DigestInfo]:
+    """The latest revision of each format of `date` (Markdown first)."""
+    query = (
+        select(*_INFO_COLUMNS)
+        .where(_DIGESTS.c.is_latest.is_(True), _DIGESTS.c.date == date)
+        .order_by(_FORMAT_RANK)
+    )
+    return [_digest_info(row) for row in await session.execute(query)]
+
+
+async def revision_ids(session: AsyncSession, *, digest_id: int) -> list[str]:
+    """The arXiv ids of a stored revision, in file order."""
+    query = (
+        select(_ENTRIES.c.arxiv_id)
+        .where(_ENTRIES.c.digest_id == digest_id)
+        .order_by(_ENTRIES.c.position)
+    )
+    return list(await session.scalars(query))
+
+
 async def digest_revisions(session: AsyncSession, *, date: dt.date) -> list[DigestInfo]:
     """Every stored revision of `date`, oldest first."""
     query = (
@@ -195,34 +224,95 @@ def _summary(value: Any) -> tuple[SummarySection, ...]:
     )
 
 
-async def digest_papers(session: AsyncSession, *, digest_id: int) -> list[Paper]:
-    """The papers of a stored revision in file order, rebuilt as `Paper` models."""
+HF_COLUMNS = (
+    "ai_summary",
+    "ai_keywords",
+    "github_repo",
+    "github_stars",
+    "project_page",
+    "num_comments",
+    "submitter",
+    "organization",
+)
+_PAPER_EXTRAS = [_PAPERS.c[name] for name in ("link", "media_url", "media_kind", *HF_COLUMNS)]
+MARKDOWN_SOURCE = "daily_papers_ko"  # provenance of a summary a Markdown digest gave
+
+
+async def _entry_rows(session: AsyncSession, *, digest_id: int) -> list[Row[Any]]:
+    """A revision's entries joined with their papers rows, in file order."""
     query = (
-        select(_ENTRIES, _PAPERS.c.link, _PAPERS.c.media_url, _PAPERS.c.media_kind)
-        .add_columns(_PAPERS.c.abstract, _PAPERS.c.authors_truncated)
+        select(_ENTRIES, *_PAPER_EXTRAS)
+        .add_columns(_PAPERS.c.abstract, _PAPERS.c.authors_truncated, _PAPERS.c.latest_votes)
         .join(_PAPERS, _PAPERS.c.arxiv_id == _ENTRIES.c.arxiv_id)
         .where(_ENTRIES.c.digest_id == digest_id)
         .order_by(_ENTRIES.c.position)
     )
-    rows = (await session.execute(query)).all()
+    return list((await session.execute(query)).all())
+
+
+def _entry_paper(row: Row[Any], authors: tuple[str, ...], *, votes: int | None) -> Paper:
+    """A `Paper` from an entry row joined with its papers row."""
+    summary = _summary(row.summary)
+    return Paper(
+        arxiv_id=row.arxiv_id,
+        title=row.title,
+        link=row.link,
+        media_url=row.media_url,
+        media_kind=cast(MediaKind | None, row.media_kind),
+        votes=votes,
+        authors=authors,
+        authors_truncated=row.authors_truncated,
+        summary=summary,
+        abstract=row.abstract,
+        raw=row.raw_block,
+        line=row.line,
+        summary_source=MARKDOWN_SOURCE if summary else None,
+        **_hf_fields(row),
+    )
+
+
+async def digest_papers(session: AsyncSession, *, digest_id: int) -> list[Paper]:
+    """The papers of a stored revision in file order, with that revision's votes."""
+    rows = await _entry_rows(session, digest_id=digest_id)
     authors = await _authors_of(session, ids=[row.arxiv_id for row in rows])
-    return [
-        Paper(
-            arxiv_id=row.arxiv_id,
-            title=row.title,
-            link=row.link,
-            media_url=row.media_url,
-            media_kind=cast(MediaKind | None, row.media_kind),
-            votes=row.votes,
-            authors=authors.get(row.arxiv_id, ()),
-            authors_truncated=row.authors_truncated,
-            summary=_summary(row.summary),
-            abstract=row.abstract,
-            raw=row.raw_block,
-            line=row.line,
-        )
-        for row in rows
-    ]
+    return [_entry_paper(row, authors.get(row.arxiv_id, ()), votes=row.votes) for row in rows]
+
+
+async def day_papers(session: AsyncSession, *, date: dt.date) -> list[Paper]:
+    """A day's papers as chats get them: every source of the day merged by arXiv id.
+
+    The HF list (complete, timely) gives the order, the Markdown digest adds its papers and
+    its Korean summaries (`daily_papers_ko`); a paper with neither gets paperboy's generated
+    summary when there is one (`generated:<model>`). Votes are the latest known (they keep
+    moving for days), the revision's own where the paper has none.
+    """
+    latest = (
+        select(_DIGESTS.c.id, _DIGESTS.c.format)
+        .where(_DIGESTS.c.is_latest.is_(True), _DIGESTS.c.date == date)
+        .order_by(_FORMAT_RANK.desc())  # hf_json first
+    )
+    merged: dict[str, Row[Any]] = {}
+    summaries: dict[str, tuple[SummarySection, ...]] = {}
+    for digest in (await session.execute(latest)).all():
+        for row in await _entry_rows(session, digest_id=digest.id):
+            merged.setdefault(row.arxiv_id, row)
+            if digest.format == "markdown" and row.summary:
+                merged[row.arxiv_id] = row  # the Markdown block: its title, bullets and raw
+                summaries[row.arxiv_id] = _summary(row.summary)
+    ids = list(merged)
+    authors = await _authors_of(session, ids=ids)
+    generated = await done_summaries(session, arxiv_ids=[i for i in ids if i not in summaries])
+    papers = []
+    for arxiv_id, row in merged.items():
+        votes = row.latest_votes if row.latest_votes is not None else row.votes
+        paper = _entry_paper(row, authors.get(arxiv_id, ()), votes=votes)
+        if arxiv_id in generated and not paper.summary:
+            sections, model = generated[arxiv_id]
+            paper = paper.model_copy(
+                update={"summary": sections, "summary_source": f"generated:{model}"}
+            )
+        papers.append(paper)
+    return papers
 
 
 def _paper_info(row: Row[Any], authors: tuple[str, ...]) -> PaperInfo:
@@ -239,7 +329,15 @@ def _paper_info(row: Row[Any], authors: tuple[str, ...]) -> PaperInfo:
         latest_votes=row.latest_votes,
         first_seen=row.first_seen,
         last_seen=row.last_seen,
+        **_hf_fields(row),
     )
+
+
+def _hf_fields(row: Row[Any]) -> dict[str, Any]:
+    """What the HF list added to a papers row (migration 0008), keywords as a tuple."""
+    fields = {name: getattr(row, name) for name in HF_COLUMNS}
+    fields["ai_keywords"] = tuple(row.ai_keywords or ())
+    return fields
 
 
 async def get_paper(session: AsyncSession, *, arxiv_id: str) -> PaperInfo | None:

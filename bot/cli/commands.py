@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 
+from bot.cli.export import configure_export, run_export
 from bot.cli.lookups import (
     configure_author,
     configure_paper,
@@ -24,8 +25,10 @@ from bot.cli.lookups import (
     run_paper,
     run_search,
 )
+from bot.cli.summarize import configure_summarize, run_summarize
 from bot.config import Settings, SettingsError, load_settings
-from bot.content.ingest import IngestReport, Progress, ingest
+from bot.content.ingest import IngestReport, Progress, announce_days, ingest
+from bot.services import utc_now
 from storage.db import create_engine, current_revision, session_factory, upgrade
 
 
@@ -73,12 +76,17 @@ def format_report(report: IngestReport) -> str:
     return "\n".join(lines)
 
 
-async def _ingest(url: str, items: Sequence[str], progress: Progress | None) -> IngestReport:
-    """Upgrade the database, then ingest `items` into it."""
+async def _ingest(
+    url: str, items: Sequence[str], progress: Progress | None, *, ready: bool = False
+) -> IngestReport:
+    """Upgrade the database, ingest `items`, and tell the scheduler which days changed."""
     await upgrade(url)
     engine = create_engine(url)
     try:
-        return await ingest(items, sessions=session_factory(engine), progress=progress)
+        sessions = session_factory(engine)
+        report = await ingest(items, sessions=sessions, progress=progress)
+        await announce_days(report.days, sessions=sessions, now=utc_now(), ready=ready)
+        return report
     finally:
         await engine.dispose()
 
@@ -96,11 +104,18 @@ def _configure_ingest(parser: argparse.ArgumentParser) -> None:
     """Arguments of `paperboy ingest`."""
     parser.add_argument("sources", nargs="+", metavar="PATH_OR_URL", help="file, folder or URL")
     parser.add_argument("--json", action="store_true", help="print a JSON summary as last line")
+    parser.add_argument(
+        "--ready",
+        action="store_true",
+        help="the ingested days are complete: deliver them at each chat's time without "
+        "waiting for them to settle",
+    )
 
 
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    """`paperboy ingest PATH_OR_URL… [--json]`."""
-    report = asyncio.run(_ingest(settings.database_url, args.sources, ProgressBar(sys.stderr)))
+    """`paperboy ingest PATH_OR_URL… [--json] [--ready]`."""
+    progress = ProgressBar(sys.stderr)
+    report = asyncio.run(_ingest(settings.database_url, args.sources, progress, ready=args.ready))
     return _print_report(report, as_json=args.json)
 
 
@@ -240,6 +255,8 @@ COMMANDS: dict[str, Command] = {
     "search": Command("search archived papers", configure_search, run_search),
     "author": Command("find an author and their papers", configure_author, run_author),
     "paper": Command("show a paper from the archive", configure_paper, run_paper),
+    "summarize": Command("write Korean summaries", configure_summarize, run_summarize),
+    "export": Command("write archived days as seed Markdown", configure_export, run_export),
 }
 
 

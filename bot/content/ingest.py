@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 import multiprocessing
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib.resources import as_file, files
@@ -21,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.digest import Digest, DigestError, parse_digest
+from storage.deliveries import mark_ready, observe_day
 from storage.digest_store import StoreCache, StoreResult, store_digests
 from storage.search_index import analyse_texts, paper_texts
 
@@ -61,6 +63,7 @@ class IngestReport:
     papers: int = 0
     new_papers: int = 0
     errors: list[FileIssue] = field(default_factory=list)
+    days: set[dt.date] = field(default_factory=set)  # days whose digest was new or revised
 
     @property
     def done(self) -> int:
@@ -401,6 +404,8 @@ class _Batcher:
                 self.report.failed += 1
             else:
                 self.report.add(result)
+                if result.status != "unchanged" and source.digest is not None:
+                    self.report.days.add(source.digest.date)
             if self.progress is not None:
                 self.progress(self.report.done, self.report.files, source.shown)
 
@@ -462,6 +467,25 @@ async def ingest(
         await batcher.submit()
         await batcher.drain()
     return report
+
+
+async def announce_days(
+    days: Iterable[dt.date],
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
+    ready: bool = False,
+) -> None:
+    """Tell the scheduler about days stored by hand, as a poll does for what it stores.
+
+    They then settle and go out like polled days (an old day is never broadcast: dispatch
+    skips what is older than its catch-up window); `ready` makes them complete at once.
+    """
+    async with sessions.begin() as session:
+        for day in sorted(days):
+            observed = await observe_day(session, date=day, now=now)
+            if ready and observed is not None:
+                await mark_ready(session, date=day, now=now, by_hand=True)
 
 
 async def ingest_samples(

@@ -7,9 +7,11 @@ content, so readiness (bot/delivery/dispatch.py) can see a digest still growing.
 - Folder: files new or modified since the last poll (mtime watermark kept as the poll's etag).
 - URL template (`…/{date:%Y/%m/%d}.md`): today's and yesterday's dates in the source's time zone
   (Asia/Seoul); ETag / If-Modified-Since per URL; 404 means "not published yet", not an error.
-- HF JSON API (`…/api/daily_papers?date={date:%Y-%m-%d}`, or any `.json` template): the same,
-  but when a Markdown source is configured too it is only a fallback: polled for yesterday
-  once `FALLBACK_CUTOFF` (12:00 KST) has passed with no Markdown digest for that day.
+- HF daily-papers list (`…/api/daily_papers?date={date:%Y-%m-%d}`, or any `.json` template):
+  the live source, polled through HF's day (UTC) for today and the `VOTE_DAYS` before it, in
+  pages of `HF_PAGE`. Its votes keep moving: every poll records them (`storage.votes`), but a
+  new revision is stored only when the day's list of papers changed, so a list whose votes
+  alone move settles like any digest (and the archive keeps one raw text per list change).
 HTTP failures (timeouts, connection errors, 5xx, 429) are retried with exponential backoff,
 `attempts` times; then one warning line names the redacted URL and the reason.
 """
@@ -17,7 +19,9 @@ HTTP failures (timeouts, connection errors, 5xx, 429) are retried with exponenti
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import json
 import logging
 import os
 import zoneinfo
@@ -33,13 +37,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import LIVE_HF_JSON_TEMPLATE, LIVE_MARKDOWN_TEMPLATE, Settings
 from bot.content.ingest import MAX_BYTES, is_url, redact_url
 from bot.digest import Digest, DigestError, parse_digest, parse_hf_json
-from storage.deliveries import get_poll, observe_day, record_poll
+from storage.deliveries import SourcePoll, get_poll, observe_day, record_poll
 from storage.digest_store import StoreResult, store_digests
-from storage.papers import digest_for_date
+from storage.papers import latest_revisions, revision_ids
+from storage.votes import record_votes
 
 log = logging.getLogger(__name__)
 SOURCE_ZONE = zoneinfo.ZoneInfo("Asia/Seoul")
-FALLBACK_CUTOFF = dt.time(12, 0)  # KST, the day after: the Korean digest is usually out by then
+VOTE_DAYS = 7  # days of the HF list polled for their votes (they keep growing for about a week)
+HF_PAGE = 100  # entries asked per page of the HF list (its maximum)
+HF_MAX_PAGES = 20  # 2,000 papers: far beyond any real day; a runaway pager stops here
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 USER_AGENT = "paperboy (daily papers digest bot)"
 SourceKind = Literal["folder", "template", "hf_json"]
@@ -48,11 +55,10 @@ Sleep = Callable[[float], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One configured source; `fallback` HF JSON is only used when Markdown is late."""
+    """One configured source: a folder, a URL template or the HF daily-papers list."""
 
     kind: SourceKind
     location: str
-    fallback: bool = False
 
     @property
     def name(self) -> str:
@@ -70,10 +76,8 @@ def source_kind(value: str) -> SourceKind:
 
 
 def parse_sources(values: Sequence[str]) -> list[Source]:
-    """Sources from setting values; HF JSON becomes a fallback when Markdown is configured."""
-    kinds = [(source_kind(value), value) for value in values]
-    has_markdown = any(kind != "hf_json" for kind, _ in kinds)
-    return [Source(kind, value, kind == "hf_json" and has_markdown) for kind, value in kinds]
+    """Sources from setting values, in order."""
+    return [Source(source_kind(value), value) for value in values]
 
 
 def sample_folder() -> str:
@@ -82,24 +86,42 @@ def sample_folder() -> str:
 
 
 def configured_sources(settings: Settings, *, live: bool) -> list[Source]:
-    """`DIGEST_SOURCES`, else the live templates (`paperboy run`) or the samples (offline)."""
+    """`DIGEST_SOURCES`, else the live ones (`paperboy run`: the HF list first, then the
+    daily_papers_ko archive for the days it has) or the samples (offline)."""
     if settings.digest_sources:
         return parse_sources(settings.digest_sources)
     if live:
-        return parse_sources([LIVE_MARKDOWN_TEMPLATE, LIVE_HF_JSON_TEMPLATE])
+        return parse_sources([LIVE_HF_JSON_TEMPLATE, LIVE_MARKDOWN_TEMPLATE])
     return parse_sources([sample_folder()])
 
 
-def poll_dates(now: dt.datetime) -> list[dt.date]:
-    """Yesterday and today in the sources' time zone (Asia/Seoul)."""
+def poll_dates(now: dt.datetime, kind: SourceKind = "template") -> list[dt.date]:
+    """The days to ask for, oldest first: the HF list's today (UTC) and the `VOTE_DAYS`
+    before it; for a Markdown template, yesterday and today in Asia/Seoul."""
+    if kind == "hf_json":
+        today = now.astimezone(dt.UTC).date()
+        return [today - dt.timedelta(days=back) for back in range(VOTE_DAYS, -1, -1)]
     today = now.astimezone(SOURCE_ZONE).date()
     return [today - dt.timedelta(days=1), today]
 
 
-def fallback_due(day: dt.date, now: dt.datetime) -> bool:
-    """Whether the HF JSON fallback may be used for `day`: 12:00 KST the day after passed."""
-    cutoff = dt.datetime.combine(day + dt.timedelta(days=1), FALLBACK_CUTOFF, SOURCE_ZONE)
-    return now >= cutoff
+def page_url(url: str, page: int) -> str:
+    """Page `page` (from 0) of an HF list URL, `HF_PAGE` entries a page unless it says."""
+    parts = [] if "limit=" in url else [f"limit={HF_PAGE}"]
+    if page:
+        parts.append(f"p={page}")
+    if not parts:
+        return url
+    return url + ("&" if "?" in url else "?") + "&".join(parts)
+
+
+def _entries(text: str) -> int | None:
+    """How many entries a page of the HF list holds (None: not a JSON list)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return len(value) if isinstance(value, list) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +218,9 @@ class PollReport:
     unchanged: int = 0
     missing: int = 0
     failed: int = 0
+    votes: int = 0  # papers whose votes moved
     days: set[dt.date] = field(default_factory=set)
+    new_papers: int = 0
 
     def count(self, result: StoreResult) -> None:
         """Count one stored digest."""
@@ -204,6 +228,7 @@ class PollReport:
             self.unchanged += 1
         else:
             self.stored += 1
+            self.new_papers += result.new_papers
 
 
 class Poller:
@@ -276,20 +301,42 @@ class Poller:
     # URL templates and the HF API
 
     async def _poll_template(self, source: Source, report: PollReport) -> None:
-        """Fetch the source's URL for yesterday and today (the fallback only when due)."""
-        now = self.clock()
-        for day in poll_dates(now):
-            if source.fallback and not await self._fallback_wanted(day, now):
-                continue
+        """Fetch the source's URL for each of its poll days."""
+        for day in poll_dates(self.clock(), source.kind):
             await self._poll_url(source, day, report)
 
-    async def _fallback_wanted(self, day: dt.date, now: dt.datetime) -> bool:
-        """The fallback runs for a day past its cut-off that has no Markdown digest."""
-        if not fallback_due(day, now):
-            return False
-        async with self.sessions() as session:
-            info = await digest_for_date(session, date=day)
-        return info is None or info.format != "markdown"
+    async def _fetch(self, source: Source, url: str, poll: SourcePoll | None) -> Fetched:
+        """One conditional GET; the HF list page by page (validators on the first page only)."""
+        assert self.client is not None, "use `async with Poller(...)`"
+        fetched = await fetch_conditional(
+            self.client,
+            page_url(url, 0) if source.kind == "hf_json" else url,
+            etag=poll.etag if poll else None,
+            last_modified=poll.last_modified if poll else None,
+            policy=self.policy,
+            sleep=self.sleep,
+        )
+        if source.kind != "hf_json" or fetched.status != "ok":
+            return fetched
+        pages, page = [fetched.text], 1
+        limit = HF_PAGE if "limit=" not in url else None
+        while limit and _entries(pages[-1]) == limit and page < HF_MAX_PAGES:
+            more = await fetch_conditional(
+                self.client,
+                page_url(url, page),
+                etag=None,
+                last_modified=None,
+                policy=self.policy,
+                sleep=self.sleep,
+            )
+            if more.status != "ok":  # a list we cannot read whole is not stored as if complete
+                return more if more.status == "error" else Fetched("error", error="page missing")
+            pages.append(more.text)
+            page += 1
+        if len(pages) == 1:
+            return fetched
+        merged = [entry for text in pages for entry in json.loads(text)]
+        return dataclasses.replace(fetched, text=json.dumps(merged, ensure_ascii=False))
 
     async def _poll_url(self, source: Source, day: dt.date, report: PollReport) -> None:
         """Conditional GET of one day's URL; store and observe what changed."""
@@ -298,14 +345,7 @@ class Poller:
         shown = redact_url(url)
         async with self.sessions() as session:
             poll = await get_poll(session, source=shown)
-        fetched = await fetch_conditional(
-            self.client,
-            url,
-            etag=poll.etag if poll else None,
-            last_modified=poll.last_modified if poll else None,
-            policy=self.policy,
-            sleep=self.sleep,
-        )
+        fetched = await self._fetch(source, url, poll)
         now = self.clock()
         if fetched.status == "error":
             report.failed += 1
@@ -318,7 +358,10 @@ class Poller:
             return
         report.fetched += 1
         digest = _parse_text(fetched.text, shown, day, source.kind)
-        await self._store([digest] if digest is not None and digest.papers else [], report, now)
+        if digest is not None and digest.papers and source.kind == "hf_json":
+            await self._store_list(digest, report, now)
+        else:
+            await self._store([digest] if digest is not None and digest.papers else [], report, now)
         status = "200" if digest is not None else "unparsable"
         await self._record(
             shown, now, status, etag=fetched.etag, last_modified=fetched.last_modified
@@ -337,6 +380,23 @@ class Poller:
             for day in sorted({digest.date for digest in digests}):
                 await observe_day(session, date=day, now=now)
                 report.days.add(day)
+
+    async def _store_list(self, digest: Digest, report: PollReport, now: dt.datetime) -> None:
+        """Record the HF list's votes; store it as a new revision only when its papers changed."""
+        async with self.sessions.begin() as session:
+            current = await latest_revisions(session, date=digest.date)
+            stored = [info for info in current if info.format == digest.format]
+            ids = await revision_ids(session, digest_id=stored[0].id) if stored else []
+            if set(ids) != {paper.arxiv_id for paper in digest.papers}:
+                pairs = [(digest, digest.source)]
+                for result in await store_digests(session, digests=pairs, now=now):
+                    report.count(result)
+                await observe_day(session, date=digest.date, now=now)
+                report.days.add(digest.date)
+            else:
+                report.unchanged += 1
+            votes = {p.arxiv_id: p.votes for p in digest.papers if p.votes is not None}
+            report.votes += await record_votes(session, votes=votes, now=now)
 
     async def _record(
         self,

@@ -45,7 +45,7 @@ from storage.deliveries import (
     row_keys,
     unready_days,
 )
-from storage.papers import digest_for_date, digest_papers
+from storage.papers import day_papers, digest_for_date
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +62,23 @@ class SchedulePolicy:
     poll_interval: dt.timedelta = dt.timedelta(minutes=5)
     dispatch_interval: dt.timedelta = dt.timedelta(minutes=1)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SchedulePolicy:
+        """The defaults, with `DIGEST_SETTLE` and `DIGEST_POLL_INTERVAL` (minutes) applied."""
+        return cls(
+            settle=dt.timedelta(minutes=settings.digest_settle),
+            poll_interval=dt.timedelta(minutes=settings.digest_poll_interval),
+        )
+
 
 # readiness
 
 
 def settled(row: DigestReadiness, now: dt.datetime, policy: SchedulePolicy) -> bool:
-    """Whether the day's digest may go out now: unchanged for `settle`, or waited long enough."""
+    """Whether the day's digest may go out now: unchanged for `settle`, waited long enough,
+    or declared complete by hand."""
+    if row.by_hand:
+        return True
     return now - row.last_changed_at >= policy.settle or now - row.first_seen_at >= policy.max_wait
 
 
@@ -256,7 +267,7 @@ class _Dispatcher:
                 continue  # it grew again: hold it until it settles
             info = await digest_for_date(self.session, date=row.date)
             if info is not None:
-                papers = await digest_papers(self.session, digest_id=info.id)
+                papers = await day_papers(self.session, date=row.date)  # every source merged
                 found[row.date] = _Day(row, info.id, papers)
         return found
 
@@ -314,4 +325,5 @@ async def dispatch(
     policy: SchedulePolicy | None = None,
 ) -> DispatchReport:
     """Mark settled days ready and queue every digest and update due at `now` (no commit)."""
-    return await _Dispatcher(session, now, policy or SchedulePolicy(), settings).run()
+    chosen = policy or SchedulePolicy.from_settings(settings)
+    return await _Dispatcher(session, now, chosen, settings).run()

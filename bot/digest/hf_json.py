@@ -219,9 +219,50 @@ def _paper(entry: dict[str, Any], raw: str, line: int, issues: list[ParseIssue])
         votes=votes if isinstance(votes, int) and not isinstance(votes, bool) else None,
         authors=_authors(paper.get("authors")),
         abstract=_paragraphs(paper.get("summary")) or None,
+        ai_summary=_one_line(paper.get("ai_summary")) or None,
+        ai_keywords=_keywords(paper.get("ai_keywords")),
+        github_repo=_url(paper.get("githubRepo")),
+        github_stars=_count(paper.get("githubStars")),
+        project_page=_url(paper.get("projectPage")),
+        num_comments=_count(entry.get("numComments")),
+        submitter=_name(entry.get("submittedBy")) or _name(paper.get("submittedOnDailyBy")),
+        organization=_name(paper.get("organization"), "fullname")
+        or _name(entry.get("organization"), "fullname"),
         raw=raw,
         line=line,
     )
+
+
+def _count(value: object) -> int | None:
+    """A non-negative integer count, else None (booleans and junk are not counts)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _url(value: object) -> str | None:
+    """An http(s) URL, else None: the list is someone else's data and ends up in a link."""
+    text = value.strip() if isinstance(value, str) else ""
+    return text if text.startswith(("https://", "http://")) and " " not in text else None
+
+
+def _name(value: object, *keys: str) -> str | None:
+    """A user's or organization's display name (`keys` first, then `name`), else None."""
+    if not isinstance(value, dict):
+        return None
+    for key in (*keys, "name"):
+        text = _one_line(value.get(key))
+        if text:
+            return text
+    return None
+
+
+def _keywords(value: object) -> tuple[str, ...]:
+    """The list's AI keywords, one line each, without duplicates or blanks."""
+    if not isinstance(value, list):
+        return ()
+    words = (_one_line(word) for word in value if isinstance(word, str))
+    return tuple(dict.fromkeys(word for word in words if word))
 
 
 def _authors(value: object) -> tuple[str, ...]:

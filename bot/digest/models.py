@@ -44,6 +44,19 @@ class Paper(_Frozen):
     authors_truncated: bool = False
     summary: tuple[SummarySection, ...] = ()
     abstract: str | None = None  # only JSON sources carry one
+    # From the HF list (None/empty where a source lacks them): its one-line TL;DR and keywords,
+    # code, project page, discussion, and who put the paper on the list.
+    ai_summary: str | None = None
+    ai_keywords: tuple[str, ...] = ()
+    github_repo: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    num_comments: int | None = None
+    submitter: str | None = None
+    organization: str | None = None
+    # Where `summary` came from when read back from the archive: "daily_papers_ko" (a Markdown
+    # digest), "generated:<model>" (paperboy's summarizer), None (no Korean summary).
+    summary_source: str | None = None
     raw: str = ""  # the paper's original block of text
     line: int = 0  # 1-based line of the block's first line in the source
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import zoneinfo
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from bot.clock import delivery_hooks, runtime_of
 from bot.content.sources import parse_sources
 from bot.delivery.dispatch import ChatSchedule, SchedulePolicy, due_moment, plan_digests
 from bot.services import Services
+from storage.papers import digest_for_date
 from tests.delivery.daykit import Day, digest_text, open_day, sample_blocks, seoul
 
 SEOUL = zoneinfo.ZoneInfo("Asia/Seoul")
@@ -97,3 +99,30 @@ async def test_hooks_start_the_engine_and_register_the_jobs(day: Day) -> None:
             await application.post_stop(application)
     assert runtime.task is None
     assert "2025-01-24" in day.emulator.texts(701)[0]
+
+
+async def test_the_first_poll_runs_at_start_not_an_interval_later(day: Day) -> None:
+    """Start-up polls the sources at once; the repeating poll job waits a whole interval."""
+    services = Services(day.settings, day.sessions, day.clock)
+    application = build_application(day.settings, services=services, rate_limiter=None)
+    day.write(dt.date(2025, 1, 24), digest_text(dt.date(2025, 1, 24), sample_blocks()[:2]))
+    async with application:
+        for hook in delivery_hooks(day.settings, services, live=False, engine=False):
+            await hook(application)
+        await application.start()
+        try:
+            runtime = runtime_of(application)
+            assert runtime.first_poll is not None
+            await asyncio.wait_for(asyncio.shield(runtime.first_poll), timeout=30)
+            assert application.job_queue is not None
+            (job,) = application.job_queue.get_jobs_by_name("paperboy-poll")
+            assert job.next_t is not None
+            wait = job.next_t - dt.datetime.now(dt.UTC)
+            assert wait > runtime.policy.poll_interval - dt.timedelta(seconds=30)
+            async with day.sessions() as session:
+                stored = await digest_for_date(session, date=dt.date(2025, 1, 24))
+            assert stored is not None
+        finally:
+            await application.stop()
+            assert application.post_stop is not None
+            await application.post_stop(application)

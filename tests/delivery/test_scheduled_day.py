@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from bot.cli.commands import main
+from bot.content.ingest import announce_days, ingest
+from storage.db import create_engine, session_factory
 from storage.deliveries import chat_deliveries, last_delivery, readiness
 from tests.delivery.daykit import Day, digest_text, open_day, sample_blocks, seoul, title_of
 
@@ -190,3 +194,56 @@ async def test_days_without_digest_send_nothing(day: Day) -> None:
     assert (await day.dispatch()).queued == 0
     async with day.sessions() as session:
         assert await readiness(session, date=D24) is None
+
+
+async def test_a_day_ingested_by_hand_is_delivered(day: Day) -> None:
+    """`ingest` announces the days it stored, as a poll does: they settle, then go out."""
+    await day.subscribe(701)
+    date = dt.date(2025, 1, 24)
+    path = day.write(date, digest_text(date, sample_blocks()[:2]))
+    day.clock.at(seoul(24, 9, 5))
+    report = await ingest([str(path)], sessions=day.sessions)
+    await announce_days(report.days, sessions=day.sessions, now=day.clock())
+    assert (await day.dispatch()).queued == 0  # seen, not settled yet
+    day.clock.at(seoul(24, 9, 40))
+    assert (await day.dispatch()).digests == 1
+    await day.deliver()
+    assert title_of(sample_blocks()[0]) in day.emulator.texts(701)[0]
+
+
+async def test_a_day_ingested_ready_goes_out_at_once(day: Day) -> None:
+    """`ingest --ready` declares the day complete: no settle time, until it changes again."""
+    await day.subscribe(701)
+    date = dt.date(2025, 1, 24)
+    path = day.write(date, digest_text(date, sample_blocks()[:2]))
+    day.clock.at(seoul(24, 9, 5))
+    report = await ingest([str(path)], sessions=day.sessions)
+    await announce_days(report.days, sessions=day.sessions, now=day.clock(), ready=True)
+    assert (await day.dispatch()).digests == 1
+    day.write(date, digest_text(date, sample_blocks()[:3]))
+    day.clock.at(seoul(24, 9, 10))
+    await day.poll()  # a later change settles like any other
+    assert (await day.dispatch()).queued == 0
+    async with day.sessions() as session:
+        row = await readiness(session, date=date)
+    assert row is not None
+    assert row.by_hand is False
+
+
+async def test_cli_ingest_ready_marks_the_day(tmp_path: Path) -> None:
+    """`paperboy ingest FILE --ready` records the day as ready by hand."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    date = dt.date(2025, 1, 24)
+    path = tmp_path / "2025-01-24.md"
+    path.write_text(digest_text(date, sample_blocks()[:2]), encoding="utf-8")
+    code = await asyncio.to_thread(main, ["--db", url, "ingest", str(path), "--ready", "--json"])
+    assert code == 0
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            row = await readiness(session, date=date)
+    finally:
+        await engine.dispose()
+    assert row is not None
+    assert row.by_hand is True
+    assert row.ready_at is not None

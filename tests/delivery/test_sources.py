@@ -1,4 +1,4 @@
-"""Digest sources over a real loopback HTTP server: ETag/304, 404, retries on 5xx, fallback."""
+"""Digest sources over real loopback HTTP: ETag/304, 404, retries on 5xx, the live HF list."""
 
 from __future__ import annotations
 
@@ -14,17 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import LIVE_HF_JSON_TEMPLATE, LIVE_MARKDOWN_TEMPLATE, load_settings
 from bot.content.sources import (
+    HF_PAGE,
+    VOTE_DAYS,
     HttpPolicy,
     Poller,
     configured_sources,
-    fallback_due,
+    page_url,
     parse_sources,
+    poll_dates,
     sample_folder,
     source_kind,
 )
+from bot.fakes.hf import FakeHF
 from storage.db import create_engine, session_factory
-from storage.deliveries import all_polls, get_poll, readiness
-from storage.papers import digest_for_date
+from storage.deliveries import all_polls, readiness
+from storage.papers import digest_for_date, digest_revisions, get_paper
+from storage.votes import vote_history
 from tests.delivery.daykit import Clock, digest_text, sample_blocks, seoul
 
 D24 = dt.date(2025, 1, 24)
@@ -91,18 +96,30 @@ class Sleeps:
 
 
 def test_kinds_and_defaults() -> None:
-    """Paths are folders, the HF API is JSON (a fallback next to Markdown), defaults differ."""
+    """Paths are folders, the HF list is JSON and comes first live; defaults differ offline."""
     assert source_kind("/tmp/x") == "folder"
     assert source_kind(LIVE_HF_JSON_TEMPLATE) == "hf_json"
     assert source_kind(LIVE_MARKDOWN_TEMPLATE) == "template"
     settings = load_settings(_env_file=None)
     live = configured_sources(settings, live=True)
-    assert [(s.kind, s.fallback) for s in live] == [("template", False), ("hf_json", True)]
+    assert [(s.kind, s.location) for s in live] == [
+        ("hf_json", LIVE_HF_JSON_TEMPLATE),
+        ("template", LIVE_MARKDOWN_TEMPLATE),
+    ]
     offline = configured_sources(settings, live=False)
     assert [(s.kind, s.location) for s in offline] == [("folder", sample_folder())]
-    assert parse_sources([LIVE_HF_JSON_TEMPLATE])[0].fallback is False
-    assert not fallback_due(D24, seoul(25, 11, 59))
-    assert fallback_due(D24, seoul(25, 12, 0))
+
+
+def test_poll_days_follow_each_sources_clock() -> None:
+    """The HF list is asked for HF's (UTC) today and the week before; Markdown for KST's two."""
+    late_evening_utc = dt.datetime(2025, 1, 24, 23, 30, tzinfo=dt.UTC)  # 08:30 KST on the 25th
+    hf_days = poll_dates(late_evening_utc, "hf_json")
+    assert hf_days[-1] == D24
+    assert hf_days[0] == D24 - dt.timedelta(days=VOTE_DAYS)
+    assert poll_dates(late_evening_utc, "template") == [D24, D24 + dt.timedelta(days=1)]
+    assert page_url("http://x/api/daily_papers?date=2025-01-24", 0).endswith("&limit=100")
+    assert page_url("http://x/api/daily_papers?date=2025-01-24", 2).endswith("&limit=100&p=2")
+    assert page_url("http://x/a?date=1&limit=5", 1) == "http://x/a?date=1&limit=5&p=1"
 
 
 async def test_etag_then_304_and_404_is_not_an_error(
@@ -174,29 +191,80 @@ async def test_persistent_failure_logs_one_line_without_secrets(
     assert failed[0].failures == 1
 
 
-async def test_hf_json_fallback_only_after_the_cutoff(
-    upstream: Upstream, sessions: async_sessionmaker[AsyncSession]
+async def test_hf_list_is_live_grows_and_keeps_its_votes(
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    """The HF API is asked for yesterday only once 12:00 KST passed with no Markdown digest."""
-    hf_json = (Path(sample_folder()) / "hf_api_b" / "2025-01-10.json").read_text(encoding="utf-8")
-    upstream.bodies["/api/daily_papers"] = hf_json
-    markdown = upstream.base + "/d/{date:%Y/%m/%d}.md"
-    api = upstream.base + "/api/daily_papers?date={date:%Y-%m-%d}"
-    sources = parse_sources([markdown, api])
-    clock = Clock(seoul(25, 11))
-    async with Poller(sources, sessions=sessions, clock=clock) as poller:
-        await poller.poll()
-        assert not any(path.startswith("/api") for path, _ in upstream.seen)
-        clock.at(seoul(25, 12, 5))
-        await poller.poll()
-    asked = [path for path, _ in upstream.seen if path.startswith("/api")]
-    assert asked == ["/api/daily_papers"]  # yesterday only; today is not past its cut-off
+    """The HF list is stored as it grows; votes alone move no revision but enter the history."""
+    fake = FakeHF()
+    for number in range(3):
+        fake.add_paper(D24, f"2501.1000{number}", f"Paper {number}", upvotes=10 - number)
+    fake.release(D24, 2)
+    clock = Clock(dt.datetime(2025, 1, 24, 3, 0, tzinfo=dt.UTC))
+    async with fake.running() as served:
+        sources = parse_sources([served.url_template])
+        async with Poller(sources, sessions=sessions, clock=clock) as poller:
+            first = await poller.poll()
+            served.bump_votes(D24, by=5)
+            clock.at(dt.datetime(2025, 1, 24, 3, 5, tzinfo=dt.UTC))
+            votes_only = await poller.poll()
+            served.release(D24)
+            clock.at(dt.datetime(2025, 1, 24, 3, 10, tzinfo=dt.UTC))
+            grown = await poller.poll()
+    assert (first.stored, first.new_papers, first.days) == (1, 2, {D24})
+    assert (votes_only.stored, votes_only.votes, votes_only.days) == (0, 2, set())
+    assert (grown.stored, grown.new_papers) == (1, 1)
+    assert served.count(date=D24 - dt.timedelta(days=VOTE_DAYS)) == 3  # the week is asked too
+    async with sessions() as session:
+        revisions = await digest_revisions(session, date=D24)
+        paper = await get_paper(session, arxiv_id="2501.10000")
+        history = await vote_history(session, arxiv_id="2501.10000")
+        ready = await readiness(session, date=D24)
+    assert [info.paper_count for info in revisions] == [2, 3]
+    assert paper is not None
+    assert paper.latest_votes == 15
+    assert [votes for _, votes in history] == [10, 15]
+    assert ready is not None
+    assert ready.paper_count == 3
+
+
+async def test_hf_list_is_read_page_by_page(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """A day longer than one page is fetched whole; a page that fails stores nothing."""
+    fake = FakeHF()
+    for number in range(HF_PAGE + 20):
+        fake.add_paper(D24, f"2501.{20000 + number}", f"Paper {number}", upvotes=number)
+    clock = Clock(dt.datetime(2025, 1, 24, 3, 0, tzinfo=dt.UTC))
+    async with fake.running() as served:
+        sources = parse_sources([served.url_template])
+        async with Poller(sources, sessions=sessions, clock=clock) as poller:
+            report = await poller.poll()
     async with sessions() as session:
         info = await digest_for_date(session, date=D24)
-        poll = await get_poll(session, source=api.format(date=D24))
+    assert report.failed == 0
     assert info is not None
-    assert info.format != "markdown"
-    assert poll is not None
+    assert info.paper_count == HF_PAGE + 20
+
+
+async def test_hf_list_faults_lose_nothing(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """429s are retried, a truncated list keeps what it can read, a 500 is logged and retried."""
+    fake = FakeHF()
+    for number in range(4):
+        fake.add_paper(D24, f"2501.3000{number}", f"Paper {number}", upvotes=number)
+    clock = Clock(dt.datetime(2025, 1, 24, 3, 0, tzinfo=dt.UTC))
+    sleeps = Sleeps()
+    async with fake.running() as served:
+        served.fail(429, times=2)
+        sources = parse_sources([served.url_template])
+        policy = HttpPolicy(attempts=3, backoff=0.01)
+        async with Poller(
+            sources, sessions=sessions, clock=clock, policy=policy, sleep=sleeps
+        ) as poller:
+            report = await poller.poll()
+    async with sessions() as session:
+        info = await digest_for_date(session, date=D24)
+    assert len(sleeps.delays) == 2
+    assert report.failed == 0
+    assert info is not None
+    assert info.paper_count == 4
 
 
 async def test_folder_picks_up_new_and_changed_files(

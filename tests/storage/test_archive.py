@@ -92,8 +92,9 @@ async def test_store_and_read_back(sessions: async_sessionmaker[AsyncSession]) -
     async with sessions() as session:
         stored = await repo.digest_papers(session, digest_id=result.digest_id or 0)
         info = await repo.digest_for_date(session, date=DAY)
-    assert stored[0] == first.model_copy(update={"authors": ("Mathieu Sibue", "Łukasz K")})
-    assert stored[1] == second
+    deduplicated = {"authors": ("Mathieu Sibue", "Łukasz K"), "summary_source": "daily_papers_ko"}
+    assert stored[0] == first.model_copy(update=deduplicated)
+    assert stored[1] == second.model_copy(update={"summary_source": "daily_papers_ko"})
     assert info is not None
     assert info.revision == 1
     assert info.ingested_at.tzinfo is not None

@@ -34,6 +34,14 @@ def paper_values(arxiv_id: str) -> dict[str, Any]:
         "first_seen": dt.date(2024, 1, 2),
         "last_seen": dt.date(2024, 1, 3),
         "updated_at": NOW,
+        "ai_summary": "A one-line summary.",
+        "ai_keywords": ["reinforcement learning", "강화 학습"],
+        "github_repo": None,
+        "github_stars": 0,
+        "project_page": None,
+        "num_comments": 2,
+        "submitter": "someone",
+        "organization": None,
     }
 
 

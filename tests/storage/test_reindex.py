@@ -20,12 +20,6 @@ from storage.db import (
 )
 
 
-def _upgrade_to(connection: Connection, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.upgrade(config, revision)
-
-
 def _documents(path: Path) -> list[tuple[int, str, str]]:
     with sqlite3.connect(path) as connection:
         query = "SELECT id, arxiv_id, body_tokens FROM search_documents ORDER BY id"
@@ -39,10 +33,11 @@ async def test_upgrade_rebuilds_an_older_archives_index_once(
     url = f"sqlite+aiosqlite:///{path}"
     engine = create_engine(url)
     try:
-        async with engine.begin() as connection:
-            before = f"{int(REINDEX_BELOW) - 1:04d}"
-            await connection.run_sync(_upgrade_to, before)
+        await upgrade(url)  # today's ingest writes today's schema...
         await ingest([str(fixtures_dir)], sessions=session_factory(engine))
+        async with engine.begin() as connection:  # ...then the archive goes back in time
+            before = f"{int(REINDEX_BELOW) - 1:04d}"
+            await connection.run_sync(_downgrade_to, before)
     finally:
         await engine.dispose()
     indexed = _documents(path)
@@ -112,11 +107,11 @@ async def test_workers_starting_together_upgrade_and_reindex_once(
 
     engine = create_engine(database_url)
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(_downgrade_to, f"{int(REINDEX_BELOW) - 1:04d}")
+        await upgrade(database_url)
         await ingest([str(fixtures_dir)], sessions=session_factory(engine))
         async with engine.begin() as connection:
             await connection.execute(DOCUMENTS.update().values(body_tokens=""))
+            await connection.run_sync(_downgrade_to, f"{int(REINDEX_BELOW) - 1:04d}")
     finally:
         await engine.dispose()
 
