@@ -32,12 +32,17 @@ test: lint
 
 # Every benchmark; each prints one JSON object as its last line.
 bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[dev,bench]'  # kiwipiepy, for bench.search_analysers
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.tops --keep data/bench100k.sqlite3
+	$(BIN)/python -m bench.trends --keep data/bench100k.sqlite3
 	$(BIN)/python -m bench.commands
 	$(BIN)/python -m bench.broadcast limits
 	$(BIN)/python -m bench.broadcast unlimited
 	$(BIN)/python -m bench.broadcast faults
+	$(BIN)/python -m bench.summarize
+	$(BIN)/python -m bench.freshness
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .pytest_cache .ruff_cache

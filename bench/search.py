@@ -209,18 +209,37 @@ def run_sqlite(args: argparse.Namespace, digests: list[Digest], texts: list[str]
 
 
 def run_postgres(args: argparse.Namespace, digests: list[Digest], texts: list[str]) -> Figures:
-    """Build a fresh PostgreSQL database next to `--postgres`'s, time the queries, drop it."""
-    name = "paperboy_bench_search"
+    """Build a fresh PostgreSQL database next to `--postgres`'s, time the queries, drop it
+    (with `--keep-postgres NAME`: build into that database once, keep it and reuse it)."""
+    name = args.keep_postgres or "paperboy_bench_search"
     server = make_url(args.postgres)
     url = server.set(database=name).render_as_string(hide_password=False)
-    asyncio.run(_admin(args.postgres, f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"))
+    reuse = args.keep_postgres is not None and asyncio.run(_exists(args.postgres, name))
+    if not reuse:
+        drop, create = f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"
+        asyncio.run(_admin(args.postgres, drop, create))
     try:
-        seconds = asyncio.run(build(url, digests))
-        asyncio.run(_admin(url, "VACUUM ANALYZE"))
+        seconds = None
+        if not reuse:
+            seconds = asyncio.run(build(url, digests))
+            asyncio.run(_admin(url, "VACUUM ANALYZE"))
         timings = asyncio.run(measure(url, texts))
         return Figures(seconds, timings, *asyncio.run(postgres_index_bytes(url)))
     finally:
-        asyncio.run(_admin(args.postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        if args.keep_postgres is None:
+            asyncio.run(_admin(args.postgres, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+async def _exists(url: str, name: str) -> bool:
+    """Whether `url`'s server has a database called `name` with a built archive in it."""
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as connection:
+            query = text("SELECT 1 FROM pg_database WHERE datname = :name")
+            found = await connection.scalar(query, {"name": name})
+    finally:
+        await engine.dispose()
+    return found is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +265,11 @@ def main() -> None:
         metavar="URL",
         help="measure PostgreSQL instead: a server URL (postgresql+asyncpg://…); a scratch "
         "database is created next to it and dropped after",
+    )
+    parser.add_argument(
+        "--keep-postgres",
+        metavar="NAME",
+        help="with --postgres: build into (or reuse) this database and keep it",
     )
     parser.add_argument("--slowest", type=int, default=0, help="print the N slowest queries")
     args = parser.parse_args()

@@ -12,15 +12,18 @@ import argparse
 import asyncio
 import json
 import sqlite3
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-
-from kiwipiepy import Kiwi
+from typing import TYPE_CHECKING
 
 from bench.search import DEFAULT_CORPUS, load_corpus
 from storage.analysis import analyze, fold, stem, term_tokens
 from tests.search.evaluation import evaluate, load_relevance
+
+if TYPE_CHECKING:
+    from kiwipiepy import Kiwi
 
 Analyser = Callable[[str], list[str]]
 _KEEP = ("NNG", "NNP", "NNB", "NR", "NP", "SL", "SN", "SH", "XR", "VV", "VA")
@@ -34,6 +37,18 @@ def kiwi_analyser(kiwi: Kiwi) -> Analyser:
         return [stem(fold(t.form)) for t in tokens if t.tag.startswith(_KEEP) and t.form.isalnum()]
 
     return run
+
+
+def load_kiwi() -> Kiwi:
+    """kiwipiepy's analyser; without the optional `bench` extra, exit with how to get it."""
+    try:
+        import kiwipiepy
+    except ImportError:
+        sys.exit(
+            "bench.search_analysers needs kiwipiepy (a 105 MB model, optional): "
+            "pip install -e '.[bench]' (make bench installs it)"
+        )
+    return kiwipiepy.Kiwi()
 
 
 def query_bigrams(word: str) -> list[str]:
@@ -77,13 +92,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.search_analysers", description=__doc__)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     args = parser.parse_args()
+    kiwi = kiwi_analyser(load_kiwi())  # first: without the extra, fail before any work
     papers = {p.arxiv_id: p for d in load_corpus(args.corpus) for p in d.papers}
     ids = list(papers)
     documents = [
         "\n".join([p.title, ", ".join(p.authors), *(b for s in p.summary for b in s.bullets)])
         for p in papers.values()
     ]
-    kiwi = kiwi_analyser(Kiwi())
 
     def both(text: str) -> list[str]:
         return analyze(text) + kiwi(text)

@@ -26,6 +26,7 @@ from bot.config import Settings
 from bot.i18n import LANGUAGES, translate
 from bot.services import SERVICES_KEY, Services
 from bot.telegram.request import AiohttpRequest
+from bot.telegram.updates import UpdateProcessor
 from handlers.common import CommandRateLimit
 from handlers.errors import on_error
 from handlers.start import FALLBACK
@@ -44,6 +45,13 @@ COMMANDS = (
     "paper",
     "author",
     "search",
+    "saved",
+    "bibtex",
+    "foryou",
+    "week",
+    "month",
+    "trends",
+    "poll",
     "subscribe",
     "unsubscribe",
     "settings",
@@ -141,7 +149,7 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .request(AiohttpRequest())  # far less CPU per request than httpx: bot/telegram/request.py
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
-        .concurrent_updates(concurrent_updates)
+        .concurrent_updates(UpdateProcessor(concurrent_updates))  # repeats dropped, timed
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -14,18 +14,20 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from telegram.ext import Application, CallbackContext
 
 from bot.app import StartupHook
 from bot.config import Settings
 from bot.content.sources import Poller, PollReport, Source, configured_sources
-from bot.content.summarizer import BackgroundSummaries
 from bot.delivery.dispatch import DispatchReport, SchedulePolicy, dispatch, settle_readiness
 from bot.delivery.engine import DeliveryEngine, build_delivery_bot
 from bot.delivery.ratelimit import Limits, RateScheduler
 from bot.services import SERVICES_KEY, Services
+
+if TYPE_CHECKING:  # the summarizer (and openai, ~16 MB) loads only where it is configured
+    from bot.content.summarizer import BackgroundSummaries
 
 log = logging.getLogger(__name__)
 RUNTIME_KEY = "delivery_runtime"
@@ -50,6 +52,10 @@ class DeliveryRuntime:
     first_poll: asyncio.Task[None] | None = field(default=None, init=False)
     polling: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)  # one poll at a time
     restarts: int = field(default=0, init=False)  # in a row: reset after a run of RESTART_RESET
+    # Monotonic times for /healthz: the last poll without a failed source, and when polling
+    # (re)started here (creation, or winning the leader lock): its age before a first poll.
+    last_poll: float | None = field(default=None, init=False)
+    polls_since: float = field(default_factory=time.monotonic, init=False)
     _started: float = field(default=0.0, init=False, repr=False)
     _restart: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
 
@@ -98,17 +104,31 @@ class DeliveryRuntime:
             ) as poller,
         ):
             report = await poller.poll()
+        if not report.failed:
+            self.last_poll = time.monotonic()
         if self.services.settings.summary_api_base_url is not None:
             # New papers get Korean summaries at once, in the background: a slow endpoint
             # must never hold up a poll or a dispatch. Today's and yesterday's papers are
             # asked for on every poll too, so one that failed for a while is tried again.
             services = self.services
+            from bot.content.summarizer import BackgroundSummaries
+
             self.summaries = self.summaries or BackgroundSummaries(
                 services.settings, sessions=services.sessions, clock=services.clock
             )
             today = services.clock().astimezone(dt.UTC).date()
             self.summaries.request(report.days | {today, today - dt.timedelta(days=1)})
         return report
+
+    def engine_running(self) -> bool | None:
+        """Whether the engine loop is alive (None: this process runs no engine)."""
+        if self.engine is None:
+            return None
+        return self.task is not None and not self.task.done()
+
+    def poll_reference(self) -> float:
+        """Since when polls are overdue: the last good poll, or when polling started here."""
+        return max(self.last_poll or 0.0, self.polls_since)
 
     async def poll_at_start(self) -> None:
         """The first poll, at once (errors logged: the job polls again an interval later)."""

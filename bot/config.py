@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 import zoneinfo
 from typing import Annotated, Literal
@@ -17,6 +18,9 @@ LIVE_MARKDOWN_TEMPLATE = (
     "https://raw.githubusercontent.com/l-yohai/daily_papers_ko/main/paper_logs/{date:%Y/%m/%d}.md"
 )
 LIVE_HF_JSON_TEMPLATE = "https://huggingface.co/api/daily_papers?date={date:%Y-%m-%d}"
+HOST_NAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+)
 
 
 class SettingsError(Exception):
@@ -39,6 +43,9 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_listen: str = "0.0.0.0"
+    # /healthz and /metrics on 127.0.0.1:METRICS_PORT (unset = no such server).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     # Readiness: a day is complete once unchanged for DIGEST_SETTLE minutes; sources are polled
     # every DIGEST_POLL_INTERVAL minutes.
     digest_settle: float = Field(default=30.0, gt=0, le=24 * 60)
@@ -50,6 +57,7 @@ class Settings(BaseSettings):
     summary_concurrency: int = Field(default=4, ge=1, le=64)
     summary_max_per_day: int = Field(default=100, ge=0, le=100_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     @field_validator("digest_sources", mode="before")
     @classmethod
@@ -105,10 +113,28 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("summary_api_base_url", mode="before")
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("summary_api_base_url", "metrics_port", mode="before")
     @classmethod
     def _empty_is_off(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        value = value.strip()
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if not HOST_NAME.fullmatch(value):
+                raise ValueError(
+                    "must be an IP address or a host name (e.g. 0.0.0.0, 127.0.0.1, ::)"
+                ) from None
+        return value
 
     @field_validator("telegram_api_base_url", "webhook_url", "summary_api_base_url")
     @classmethod

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import re
 from collections.abc import Iterable
+from typing import Literal
 
 # Telegram tokens look like `123456:AA…`; in URLs they follow `/bot`.
 TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}|bot\d+:[A-Za-z0-9_-]+")
@@ -47,11 +50,42 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def setup_logging(level: str = "INFO", *, secrets: Iterable[str] = ()) -> RedactTokens:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, exc_info.
+
+    It formats what the handler's `RedactTokens` filter left: the message and the traceback
+    text are redacted before they get here, exactly as for text lines.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as one line of JSON (a traceback stays inside its string)."""
+        entry: dict[str, object] = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc_info"] = record.exc_text
+        if record.stack_info:
+            entry["stack_info"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(
+    level: str = "INFO",
+    *,
+    secrets: Iterable[str] = (),
+    log_format: Literal["text", "json"] = "text",
+) -> RedactTokens:
     """Configure the root logger once: a stream handler whose filter redacts tokens."""
     redactor = RedactTokens(secrets)
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
     handler.addFilter(redactor)
     root = logging.getLogger()
     for old in [h for h in root.handlers if any(isinstance(f, RedactTokens) for f in h.filters)]:

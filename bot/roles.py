@@ -32,6 +32,7 @@ from bot.config import Settings
 from bot.delivery.engine import DeliveryEngine, build_delivery_bot
 from bot.delivery.ratelimit import Limits, RateScheduler
 from bot.delivery.sharedrate import SharedRate
+from bot.monitor import HealthChecks, serving
 from bot.services import utc_now
 from storage.db import create_engine, session_factory
 from storage.leader import LeaderLock, keep_leading
@@ -81,15 +82,42 @@ def cluster_engine(
 
 
 def role_hooks(settings: Settings, role: Role) -> list[StartupHook]:
-    """Start-up hooks for an Application running `role` ("all" or "updates")."""
-    if not is_shared_database(settings.database_url):
-        return delivery_hooks(settings, live=True)
+    """Start-up hooks for an Application running `role` ("all" or "updates"), then the
+    metrics and health server when METRICS_PORT is set."""
     hooks: list[StartupHook] = []
-    if role == "all":
-        hooks.append(_start_cluster_engine)
-    hooks.extend(delivery_hooks(settings, live=True, engine=False, jobs=True))
-    hooks.append(_lead_jobs)
+    if not is_shared_database(settings.database_url):
+        hooks.extend(delivery_hooks(settings, live=True))
+    else:
+        if role == "all":
+            hooks.append(_start_cluster_engine)
+        hooks.extend(delivery_hooks(settings, live=True, engine=False, jobs=True))
+        hooks.append(_lead_jobs)
+    if settings.metrics_port is not None:
+        hooks.append(_start_monitor)
     return hooks
+
+
+def _polling(application: AnyApplication) -> bool:
+    """Whether this process runs the poll job now (on PostgreSQL: while it leads)."""
+    queue = application.job_queue
+    return queue is not None and any(
+        job.enabled for job in queue.get_jobs_by_name(f"{JOB_PREFIX}poll")
+    )
+
+
+async def _start_monitor(application: AnyApplication) -> None:
+    """Serve /healthz and /metrics until the application stops."""
+    runtime = prepare_runtime(application, live=True)
+    settings = runtime.services.settings
+    checks = HealthChecks(
+        runtime.services.sessions,
+        engine_running=runtime.engine_running,
+        poll_reference=lambda: runtime.poll_reference() if _polling(application) else None,
+        poll_interval=settings.digest_poll_interval * 60,
+    )
+    stack = contextlib.AsyncExitStack()
+    await stack.enter_async_context(serving(checks, port=settings.metrics_port))
+    _chain_post_stop(application, stack.aclose)
 
 
 async def _start_cluster_engine(application: AnyApplication) -> None:
@@ -126,6 +154,8 @@ async def _lead_jobs(application: AnyApplication) -> None:
 
     async def on_change(leading: bool) -> None:
         _set_jobs(application, leading)
+        if leading:  # a poll is due within an interval from now, not since the last one here
+            runtime.polls_since = time.monotonic()
 
     task = asyncio.create_task(
         keep_leading(LeaderLock(engine), stop=stop, interval=LEADER_INTERVAL, on_change=on_change)
@@ -165,9 +195,13 @@ async def serve_delivery(settings: Settings, *, stop: asyncio.Event | None = Non
     try:
         bot = build_delivery_bot(token.get_secret_value(), base_url=settings.telegram_api_base_url)
         async with bot:
-            engine = cluster_engine(bot, session_factory(database))
+            sessions = session_factory(database)
+            engine = cluster_engine(bot, sessions)
             await engine.recover(only_expired=True)
             log.info("delivery worker %s started", engine.worker)
-            await engine.run(stop=stop)
+            task = asyncio.create_task(engine.run(stop=stop), name="paperboy-delivery")
+            checks = HealthChecks(sessions, engine_running=lambda: not task.done())
+            async with serving(checks, port=settings.metrics_port):
+                await task
     finally:
         await database.dispose()

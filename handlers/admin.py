@@ -18,7 +18,7 @@ from bot.services import Services, get_services
 from handlers.common import COMMAND_UPDATES, chat_language
 from storage import chats, deliveries
 from storage.digest_store import store_digest
-from storage.papers import day_papers, digest_for_date
+from storage.papers import day_papers, digest_for_date, held_revisions
 from storage.summaries import summary_stats
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ async def stats_text(session: AsyncSession, lang: Lang) -> str:
             ambiguous=await deliveries.ambiguous_total(session),
         ),
         await _summaries_line(session, lang),
+        await _held_line(session, lang),
         translate(lang, "admin.stats_polls"),
     ]
     polls = await deliveries.recent_polls(session)
@@ -90,6 +91,13 @@ async def stats_text(session: AsyncSession, lang: Lang) -> str:
     if not errors:
         lines.append(translate(lang, "admin.stats_none"))
     return "\n".join(lines)
+
+
+async def _held_line(session: AsyncSession, lang: Lang) -> str:
+    """Revisions held back (they would have lost most of their day's papers), newest days."""
+    held = await held_revisions(session)
+    days = ", ".join(dict.fromkeys(info.date.isoformat() for info in held[:5]))
+    return translate(lang, "admin.stats_held", count=len(held), days=days or "-")
 
 
 async def _summaries_line(session: AsyncSession, lang: Lang) -> str:

@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, ContextTypes, InlineQueryHandler
 
 from bot.digest.models import Paper
+from bot.edition.buttons import save_keyboard
 from bot.edition.selection import ChatFilters, select_papers
 from bot.i18n import Lang, translate
 from bot.render import render_inline_article
@@ -73,6 +74,7 @@ def _article(paper: Paper, lang: Lang) -> InlineQueryResultArticle:
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         ),
         url=f"https://arxiv.org/abs/{paper.arxiv_id}",
+        reply_markup=save_keyboard([(translate(lang, "saved.button"), paper.arxiv_id)]),
     )
 
 

@@ -13,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.digest.models import Paper, SummarySection
+from bot.digest.models import Paper
 from bot.digest.refs import parse_paper_ref
+from bot.edition.buttons import digest_keyboard, save_buttons, save_keyboard
 from bot.edition.selection import ChatFilters, select_papers
 from bot.i18n import Lang, translate
 from bot.render import pack_blocks, render_digest, render_paper, render_paper_line
@@ -60,8 +61,8 @@ def query_text(context: ContextTypes.DEFAULT_TYPE) -> str:
     return cut_query(arguments(context))
 
 
-def as_paper(info: papers.PaperInfo, *, summary: Sequence[SummarySection] = ()) -> Paper:
-    """A stored paper's latest metadata (and a summary) as the renderer's `Paper`."""
+def as_paper(info: papers.PaperInfo) -> Paper:
+    """A stored paper's latest metadata (votes, HF details; no Korean summary) as a `Paper`."""
     return Paper(
         arxiv_id=info.arxiv_id,
         title=info.title,
@@ -69,8 +70,15 @@ def as_paper(info: papers.PaperInfo, *, summary: Sequence[SummarySection] = ()) 
         votes=info.latest_votes,
         authors=info.authors,
         authors_truncated=info.authors_truncated,
-        summary=tuple(summary),
         abstract=info.abstract,
+        ai_summary=info.ai_summary,
+        ai_keywords=info.ai_keywords,
+        github_repo=info.github_repo,
+        github_stars=info.github_stars,
+        project_page=info.project_page,
+        num_comments=info.num_comments,
+        submitter=info.submitter,
+        organization=info.organization,
     )
 
 
@@ -117,7 +125,7 @@ async def _load_digest(session: AsyncSession, day: dt.date | None) -> DigestRead
         info = await papers.digest_for_date(session, date=day)
     if info is None:
         return None
-    return info, await papers.digest_papers(session, digest_id=info.id)
+    return info, await papers.day_papers(session, date=info.date)
 
 
 async def _send_digest(
@@ -143,7 +151,16 @@ async def _send_digest(
         header=header,
         followed_authors=frozenset(filters.followed_authors),
     )
-    await _reply(update, texts)
+    await _reply_digest(update, texts)
+
+
+async def _reply_digest(update: Update, texts: Sequence[str]) -> None:
+    """Send digest messages, each with ⭐ buttons for its papers."""
+    assert update.effective_message is not None
+    for text in texts:
+        await update.effective_message.reply_text(
+            text, reply_markup=digest_keyboard(text), link_preview_options=NO_PREVIEW
+        )
 
 
 async def today(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -192,38 +209,59 @@ async def digest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _send_digest(update, context, found, row)
 
 
-async def _summary(
+async def featured_paper(
     session: AsyncSession, *, arxiv_id: str, days: Sequence[papers.PaperDay]
-) -> tuple[SummarySection, ...]:
-    """The paper's summary from its newest Markdown day (JSON days carry only the abstract)."""
-    rich = [day for day in days if day.format == "markdown"]
-    if not rich:
-        return ()
-    entries = await papers.digest_papers(session, digest_id=rich[-1].digest_id)
-    return next((entry.summary for entry in entries if entry.arxiv_id == arxiv_id), ())
+) -> Paper | None:
+    """The paper as its days give it to chats (`day_papers`): the newest day that has a Korean
+    summary for it, else its newest day; None when it was on no day."""
+    newest: Paper | None = None
+    for day in sorted({day.date for day in days}, reverse=True):
+        found = await papers.day_papers(session, date=day)
+        entry = next((paper for paper in found if paper.arxiv_id == arxiv_id), None)
+        if entry is not None and entry.summary:
+            return entry
+        newest = newest or entry
+    return newest
 
 
 PaperRead = tuple[Paper, list[tuple[dt.date, int | None]]] | None
 
 
 async def _load_paper(session: AsyncSession, arxiv_id: str) -> PaperRead:
-    """A paper with its newest summary and the days it was featured, or None."""
+    """A paper's latest metadata with its Korean summary and the days it was featured, or None."""
     info = await papers.get_paper(session, arxiv_id=arxiv_id)
     if info is None:
         return None
     days = await papers.paper_days(session, arxiv_id=arxiv_id)
-    summary = await _summary(session, arxiv_id=arxiv_id, days=days)
-    return as_paper(info, summary=summary), [(day.date, day.votes) for day in days]
+    entry = await featured_paper(session, arxiv_id=arxiv_id, days=days)
+    shown = as_paper(info)
+    if entry is not None:
+        korean = {"summary": entry.summary, "summary_source": entry.summary_source}
+        shown = shown.model_copy(update=korean)
+    return shown, [(day.date, day.votes) for day in days]
+
+
+def provenance(lang: Lang, source: str | None) -> str:
+    """Where a Korean summary came from, in the chat's language (HTML)."""
+    if source is None:
+        return translate(lang, "lookup.summary_source_none")
+    model = source.removeprefix("generated:")
+    if model != source:
+        return translate(lang, "lookup.summary_source_generated", model=model)
+    return translate(lang, "lookup.summary_source_archive", source=source)
 
 
 async def show_paper(update: Update, context: ContextTypes.DEFAULT_TYPE, arxiv_id: str) -> None:
-    """Reply with one paper: summary, votes, authors, links and the days it was featured."""
+    """Reply with one paper: both summaries, votes, authors, links and the days it was featured."""
     found = await cached(context, ("paper", arxiv_id), lambda s: _load_paper(s, arxiv_id))
     if found is None:
         raise UserError("lookup.paper_not_found", arxiv_id=arxiv_id)
     shown, days = found
     lang = await chat_language(update, context)
-    await _reply(update, render_paper(shown, days=days, lang=lang))
+    source = provenance(lang, shown.summary_source)
+    keyboard = save_keyboard([(translate(lang, "saved.button"), shown.arxiv_id)])
+    texts = render_paper(shown, days=days, lang=lang, provenance=source)
+    await _reply(update, texts, keyboard=keyboard)
 
 
 async def paper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -365,6 +403,15 @@ def _page_keyboard(token: str, page: int, pages: int) -> InlineKeyboardMarkup | 
     return InlineKeyboardMarkup([row])
 
 
+def _with_saves(
+    keyboard: InlineKeyboardMarkup | None, ids: Sequence[str], start: int
+) -> InlineKeyboardMarkup | None:
+    """A result page's ⭐ buttons (numbered like its lines) above its page buttons."""
+    rows = save_buttons([(str(rank), arxiv_id) for rank, arxiv_id in enumerate(ids, start)])
+    rows.extend(list(row) for row in (keyboard.inline_keyboard if keyboard else ()))
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
 SearchRead = tuple[int, list[papers.PaperInfo]]
 
 
@@ -378,8 +425,9 @@ async def _load_search(session: AsyncSession, query: str, page: int) -> SearchRe
 
 async def _search_page(
     context: ContextTypes.DEFAULT_TYPE, query: str, page: int, lang: Lang
-) -> tuple[str, int] | None:
-    """One page of results for `query` and the page count; None when there is no such page."""
+) -> tuple[str, int, list[str]] | None:
+    """One page of results for `query`, the page count and the page's ids; None when there is
+    no such page."""
     key = ("search", query, page)
     count, found = await cached(context, key, lambda s: _load_search(s, query, page))
     if not found:
@@ -390,7 +438,7 @@ async def _search_page(
     header = translate(lang, template, query=shorten(query), count=label)
     lines = _result_lines(found, start=page * PAGE_SIZE + 1, lang=lang)
     # Five clipped lines always fit one message: a page is edited in place, never split.
-    return pack_blocks([header, "\n".join(lines)])[0], pages
+    return pack_blocks([header, "\n".join(lines)])[0], pages, [info.arxiv_id for info in found]
 
 
 async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -405,9 +453,9 @@ async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     result = await _search_page(context, query, 0, lang)
     if result is None:
         raise UserError("lookup.search_empty", query=shorten(query))
-    text, pages = result
+    text, pages, ids = result
     keyboard = _page_keyboard(_remember_search(context, query), 0, pages) if pages > 1 else None
-    await _reply(update, [text], keyboard=keyboard)
+    await _reply(update, [text], keyboard=_with_saves(keyboard, ids, start=1))
 
 
 async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -428,8 +476,9 @@ async def search_page(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await _expired(update, lang)
         return
     await callback.answer()
-    text, pages = result
-    keyboard = _page_keyboard(match["token"], int(match["page"]), pages)
+    text, pages, ids = result
+    page = int(match["page"])
+    keyboard = _with_saves(_page_keyboard(match["token"], page, pages), ids, page * PAGE_SIZE + 1)
     await callback.edit_message_text(text, reply_markup=keyboard, link_preview_options=NO_PREVIEW)
 
 

@@ -1,4 +1,5 @@
-"""/status: the chat's subscription, settings, and the last digest delivered to it."""
+"""/status: the chat's subscription, settings, the last digest delivered to it, and where its
+Korean summaries come from."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
+from bot.config import Settings
 from bot.i18n import Lang, translate
 from bot.services import get_services
 from handlers.common import COMMAND_UPDATES, chat_language
@@ -63,6 +65,13 @@ def _subscription_line(chat: chats.Chat, lang: Lang) -> str:
     return translate(lang, "status.subscribed", since=local_time(since, chat.timezone))
 
 
+def summaries_line(settings: Settings, lang: Lang) -> str:
+    """Whether Korean summaries are generated (and by which model), or what chats get instead."""
+    if settings.summary_api_base_url:
+        return translate(lang, "status.summaries_generated", model=settings.summary_model)
+    return translate(lang, "status.summaries_off")
+
+
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/status: anyone in the chat may look."""
     services = get_services(context)
@@ -84,6 +93,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 await _delivery_line(session, chat, lang),
             ]
     head = translate(lang, "status.title", chat=title)
+    lines.append(summaries_line(services.settings, lang))
     text = "\n\n".join([head, *lines, translate(lang, "status.change")])
     await update.effective_message.reply_text(text)
 

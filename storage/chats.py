@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text, select
+from sqlalchemy import true as sa_true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -24,6 +26,7 @@ SETTINGS_FIELDS = frozenset(
         "include_keywords",
         "exclude_keywords",
         "followed_authors",
+        "for_you",
         "title",
     }
 )
@@ -55,6 +58,8 @@ class Chat(Base):
     include_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     exclude_keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     followed_authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Migration 0009: the digest's "✨ For you" section (it needs ≥ 3 saved papers as well).
+    for_you: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     migrated_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
@@ -188,6 +193,21 @@ async def subscribed_chats(session: AsyncSession) -> list[Chat]:
     """Every chat that is subscribed and still reachable, by id."""
     query = select(Chat).where(Chat.subscribed.is_(True), Chat.active.is_(True))
     return list((await session.scalars(query.order_by(Chat.chat_id))).all())
+
+
+async def subscribed_chat_batches(session: AsyncSession, *, size: int) -> AsyncIterator[list[Chat]]:
+    """`subscribed_chats`, `size` at a time by id (keyset): a pass over 10,000 chats never
+    holds them all, and a batch it let go of is freed (the identity map holds rows weakly)."""
+    query = select(Chat).where(Chat.subscribed.is_(True), Chat.active.is_(True))
+    query = query.order_by(Chat.chat_id).limit(size)
+    after: int | None = None
+    while True:
+        page = query if after is None else query.where(Chat.chat_id > after)
+        batch = list((await session.scalars(page)).all())
+        if not batch:
+            return
+        after = batch[-1].chat_id
+        yield batch
 
 
 async def deactivate(

@@ -91,8 +91,9 @@ def _revision_sync(connection: Connection) -> str | None:
 
 
 # An archive migrated from below this revision gets its search index rebuilt: what goes into
-# a search document changed there (see the migration of that number).
-REINDEX_BELOW = "0006"
+# a search document changed there (0006: Korean analysis; 0008: the HF list's abstract,
+# ai_summary and keywords, and generated summaries, are indexed too).
+REINDEX_BELOW = "0008"
 log = logging.getLogger(__name__)
 
 

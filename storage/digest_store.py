@@ -20,7 +20,7 @@ from storage.models import Author, DigestEntry, PaperAuthor, StoredDigest, Store
 from storage.names import normalize_name
 from storage.search_index import IndexSource, entry_texts, index_papers
 
-StoreStatus = Literal["new", "revision", "unchanged"]
+StoreStatus = Literal["new", "revision", "unchanged", "held"]
 _T = TypeVar("_T")
 _CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's parameter limits
 _DIGESTS = cast(Table, StoredDigest.__table__)
@@ -34,13 +34,24 @@ _ENTRY_COLUMNS = tuple(column.name for column in _ENTRIES.columns)  # digest_id 
 
 @dataclass(frozen=True, slots=True)
 class StoreResult:
-    """What `store_digest` did with one digest."""
+    """What `store_digest` did with one digest.
+
+    `held`: stored as a revision that is not current, because it has fewer than half the
+    papers of the current revision of its day and format (a truncated or heading-only file);
+    `current_papers` is how many the current revision has.
+    """
 
     digest_id: int | None
     revision: int
     status: StoreStatus
     papers: int
     new_papers: int
+    current_papers: int | None = None
+
+
+def loses_most(*, current: int, new: int) -> bool:
+    """Whether a revision of `new` papers would lose most of the `current` revision's papers."""
+    return current > 0 and new * 2 < current
 
 
 def content_hash(raw: str) -> str:
@@ -93,12 +104,13 @@ class StoreCache:
 
 @dataclass(slots=True)
 class _Revision:
-    """The newest revision of one (date, format): stored (`id`) or pending (`pending`)."""
+    """A revision of one (date, format): stored (`id`) or pending (`pending`)."""
 
     revision: int
     content_hash: str
     id: int | None = None
     pending: int | None = None
+    papers: int = 0
 
 
 @dataclass(slots=True)
@@ -106,8 +118,9 @@ class _Batch:
     """What a batch of digests will write, merged in Python so each table gets one statement."""
 
     now: dt.datetime
-    latest: dict[tuple[dt.date, str], _Revision]
+    latest: dict[tuple[dt.date, str], _Revision]  # the current revisions (`is_latest`)
     by_source: dict[tuple[dt.date, str, str], _Revision]
+    top: dict[tuple[dt.date, str], int]  # the highest revision number, held ones included
     papers: dict[str, dict[str, Any]]
     with_authors: set[str]
     stored_authors: frozenset[str]
@@ -120,28 +133,27 @@ class _Batch:
 
 
 async def _latest_revisions(
-    session: AsyncSession, *, keys: set[tuple[dt.date, str]]
-) -> tuple[dict[tuple[dt.date, str], _Revision], dict[tuple[dt.date, str, str], _Revision]]:
-    """The newest stored revision of each (date, format) in `keys`, and of each (date, format,
-    source): one query per chunk."""
-    found: dict[tuple[dt.date, str], _Revision] = {}
-    by_source: dict[tuple[dt.date, str, str], _Revision] = {}
+    session: AsyncSession, *, keys: set[tuple[dt.date, str]], now: dt.datetime
+) -> _Batch:
+    """An empty batch knowing, for each (date, format) in `keys`, the current revision, the
+    newest one of each source and the highest revision number: one query per chunk."""
+    batch = _Batch(now, {}, {}, {}, {}, set(), frozenset(), frozenset())
     columns = (_DIGESTS.c.date, _DIGESTS.c.format, _DIGESTS.c.id, _DIGESTS.c.revision)
+    extra = (_DIGESTS.c.content_hash, _DIGESTS.c.source, _DIGESTS.c.paper_count)
     for chunk in _chunks(sorted({date for date, _ in keys})):
-        query = select(*columns, _DIGESTS.c.content_hash, _DIGESTS.c.source).where(
-            _DIGESTS.c.date.in_(chunk)
-        )
+        query = select(*columns, *extra, _DIGESTS.c.is_latest).where(_DIGESTS.c.date.in_(chunk))
         for row in await session.execute(query):
             key = (row.date, row.format)
             if key not in keys:
                 continue
-            revision = _Revision(row.revision, row.content_hash, id=row.id)
-            if key not in found or row.revision > found[key].revision:
-                found[key] = revision
-            mine = by_source.get(sourced := (*key, row.source))
+            revision = _Revision(row.revision, row.content_hash, id=row.id, papers=row.paper_count)
+            if row.is_latest:
+                batch.latest[key] = revision
+            batch.top[key] = max(batch.top.get(key, 0), row.revision)
+            mine = batch.by_source.get(sourced := (*key, row.source))
             if mine is None or row.revision > mine.revision:
-                by_source[sourced] = revision
-    return found, by_source
+                batch.by_source[sourced] = revision
+    return batch
 
 
 def _stored_as(batch: _Batch, digest: Digest, source: str) -> _Revision | None:
@@ -158,6 +170,22 @@ def _stored_as(batch: _Batch, digest: Digest, source: str) -> _Revision | None:
         if revision is not None and revision.content_hash == digest_hash:
             return revision
     return None
+
+
+def _repeats(batch: _Batch, digest: Digest, source: str) -> tuple[_Revision | None, bool]:
+    """The stored revision `digest` repeats (`_stored_as`), and whether that one is held: newer
+    than its day's current revision."""
+    stored = _stored_as(batch, digest, source)
+    current = batch.latest.get((digest.date, digest.format))
+    held = stored is not None and current is not None and stored.revision > current.revision
+    return stored, held
+
+
+def _may_write(batch: _Batch, digest: Digest, source: str) -> bool:
+    """Whether storing `digest` may write its papers: it repeats no stored revision, or only
+    a held one (which `force` makes current)."""
+    stored, held = _repeats(batch, digest, source)
+    return stored is None or held
 
 
 async def _existing_with_authors(
@@ -260,16 +288,22 @@ def _entry_row(position: int, paper: Paper) -> dict[str, Any]:
     }
 
 
-def _add_revision(batch: _Batch, *, digest: Digest, source: str, papers: int) -> _Revision:
-    """Queue a new digests row for `digest` as the newest revision of its day and format."""
+def _add_revision(
+    batch: _Batch, *, digest: Digest, source: str, papers: int, held: bool = False
+) -> _Revision:
+    """Queue a new digests row for `digest` as the newest revision of its day and format:
+    the current one, or (`held`) one stored beside the current revision, which stays."""
     key = (digest.date, digest.format)
     latest = batch.latest.get(key)
-    if latest is not None and latest.pending is not None:
-        batch.digests[latest.pending]["is_latest"] = False
-    elif latest is not None:
-        batch.retired.add(key)
-    revision = _Revision(1 if latest is None else latest.revision + 1, content_hash(digest.raw))
-    revision.pending = len(batch.digests)
+    if latest is not None and not held:
+        if latest.pending is not None:
+            batch.digests[latest.pending]["is_latest"] = False
+        else:
+            batch.retired.add(key)
+    number = batch.top.get(key, 0) + 1
+    revision = _Revision(
+        number, content_hash(digest.raw), pending=len(batch.digests), papers=papers
+    )
     batch.digests.append(
         {
             "date": digest.date,
@@ -279,12 +313,14 @@ def _add_revision(batch: _Batch, *, digest: Digest, source: str, papers: int) ->
             "content_hash": revision.content_hash,
             "raw_text": digest.raw,
             "paper_count": papers,
-            "error_count": len(digest.errors),
+            "error_count": digest.error_count,
             "ingested_at": batch.now,
-            "is_latest": True,
+            "is_latest": not held,
         }
     )
-    batch.latest[key] = revision
+    if not held:
+        batch.latest[key] = revision
+    batch.top[key] = number
     batch.by_source[(*key, source)] = revision
     return revision
 
@@ -397,20 +433,40 @@ async def _start_batch(
 ) -> _Batch:
     """Read the stored state the batch builds on: newest revisions and the papers it touches."""
     keys = Counter((digest.date, digest.format) for digest, _ in digests)
-    latest, by_source = await _latest_revisions(session, keys=set(keys))
-    batch = _Batch(now, latest, by_source, {}, set(), frozenset(), frozenset())
+    batch = await _latest_revisions(session, keys=set(keys), now=now)
     # Papers of a digest equal to a stored revision are not needed, unless the batch revises
-    # that day first (the same key twice): then the "unchanged" file becomes a revision too.
+    # that day first (the same key twice): then the "unchanged" file becomes a revision too;
+    # nor is a held one's, unless `force` may make it current.
     ids = [
         paper.arxiv_id
         for digest, source in digests
-        if keys[(digest.date, digest.format)] > 1 or _stored_as(batch, digest, source) is None
+        if keys[(digest.date, digest.format)] > 1 or _may_write(batch, digest, source)
         for paper in digest.papers
     ]
     papers, with_authors = await _existing_with_authors(session, ids=list(dict.fromkeys(ids)))
     batch.papers, batch.with_authors = papers, with_authors
     batch.stored_authors, batch.stored_papers = frozenset(with_authors), frozenset(papers)
     return batch
+
+
+_Planned = tuple[_Revision, StoreStatus, int, int, int | None]
+
+
+def _plan(batch: _Batch, *, digest: Digest, source: str, force: bool) -> _Planned:
+    """Queue what storing `digest` writes; (revision, status, papers, new papers, current's
+    papers when held)."""
+    papers = _unique_papers(digest.papers)
+    current = batch.latest.get((digest.date, digest.format))
+    stored, held = _repeats(batch, digest, source)
+    if stored is not None and not (held and force):
+        kept = current.papers if held and current is not None else None
+        return stored, "held" if held else "unchanged", len(papers), 0, kept
+    if current is not None and not force and loses_most(current=current.papers, new=len(papers)):
+        revision = _add_revision(batch, digest=digest, source=source, papers=len(papers), held=True)
+        return revision, "held", len(papers), 0, current.papers
+    revision = _add_revision(batch, digest=digest, source=source, papers=len(papers))
+    new = _add_papers(batch, papers=papers, day=digest.date, pending=len(batch.digests) - 1)
+    return revision, "new" if revision.revision == 1 else "revision", len(papers), new, None
 
 
 async def store_digests(
@@ -420,6 +476,7 @@ async def store_digests(
     now: dt.datetime | None = None,
     cache: StoreCache | None = None,
     tokens: Mapping[str, str] | Awaitable[Mapping[str, str]] | None = None,
+    force: bool = False,
 ) -> list[StoreResult]:
     """Store each (digest, source) in order, as `store_digest` would one by one, in few statements.
 
@@ -427,20 +484,15 @@ async def store_digests(
     is merged in Python first and written with one statement per table. `tokens` are token
     strings of the papers' texts analysed beforehand (`storage.search_index.analyse_texts`), or an
     awaitable of them (awaited once the archive rows are written; pass a future to reuse it).
+
+    A revision that would lose most of its day's papers (`loses_most`) is held: its text is
+    stored as a revision that is not current, and its papers touch nothing; storing it again
+    reports it held again. `force` makes it current like any other revision.
     """
     batch = await _start_batch(session, digests=digests, now=now or dt.datetime.now(dt.UTC))
-    planned: list[tuple[_Revision, StoreStatus, int, int]] = []
-    for digest, source in digests:
-        papers = _unique_papers(digest.papers)
-        stored = _stored_as(batch, digest, source)
-        if stored is not None:
-            planned.append((stored, "unchanged", len(papers), 0))
-            continue
-        latest = batch.latest.get((digest.date, digest.format))
-        revision = _add_revision(batch, digest=digest, source=source, papers=len(papers))
-        pending = len(batch.digests) - 1
-        new = _add_papers(batch, papers=papers, day=digest.date, pending=pending)
-        planned.append((revision, "new" if latest is None else "revision", len(papers), new))
+    planned = [
+        _plan(batch, digest=digest, source=source, force=force) for digest, source in digests
+    ]
     digest_ids = await _flush(session, batch=batch, cache=cache or StoreCache())
     if tokens is not None and not isinstance(tokens, Mapping):
         tokens = await tokens
@@ -453,8 +505,9 @@ async def store_digests(
             status,
             papers,
             new,
+            current,
         )
-        for revision, status, papers, new in planned
+        for revision, status, papers, new, current in planned
     ]
 
 

@@ -16,7 +16,14 @@ from sqlalchemy import Row, Table, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest.models import MediaKind, Paper, SummarySection
-from storage.models import Author, DigestEntry, PaperAuthor, StoredDigest, StoredPaper
+from storage.models import (
+    Author,
+    DigestEntry,
+    GeneratedSummary,
+    PaperAuthor,
+    StoredDigest,
+    StoredPaper,
+)
 from storage.names import normalize_name
 from storage.summaries import done_summaries
 
@@ -171,6 +178,28 @@ async def latest_revisions(session: AsyncSession, *, date: dt.date) -> list[Dige
         select(*_INFO_COLUMNS)
         .where(_DIGESTS.c.is_latest.is_(True), _DIGESTS.c.date == date)
         .order_by(_FORMAT_RANK)
+    )
+    return [_digest_info(row) for row in await session.execute(query)]
+
+
+async def held_revisions(session: AsyncSession) -> list[DigestInfo]:
+    """Revisions held back (stored, never made current): newer than their day's current
+    revision of the same format, because they would have lost most of its papers."""
+    current = _DIGESTS.alias("current")
+    newer = (
+        select(current.c.id)
+        .where(
+            current.c.date == _DIGESTS.c.date,
+            current.c.format == _DIGESTS.c.format,
+            current.c.is_latest.is_(True),
+            current.c.revision < _DIGESTS.c.revision,
+        )
+        .exists()
+    )
+    query = (
+        select(*_INFO_COLUMNS)
+        .where(_DIGESTS.c.is_latest.is_(False), newer)
+        .order_by(_DIGESTS.c.date.desc(), _DIGESTS.c.revision.desc())
     )
     return [_digest_info(row) for row in await session.execute(query)]
 
@@ -445,5 +474,10 @@ async def archive_stats(session: AsyncSession) -> ArchiveStats:
 
 async def archive_version(session: AsyncSession) -> int:
     """A number that changes whenever the archive does: every stored digest (or revision) is a
-    new row, and papers only change with one. 0 for an empty archive."""
-    return int(await session.scalar(select(func.max(_DIGESTS.c.id))) or 0)
+    new row, papers only change with one, and a generated summary is a new `done` row (votes
+    moving alone do not count: cached answers show them within their TTL). 0 when empty."""
+    digests = int(await session.scalar(select(func.max(_DIGESTS.c.id))) or 0)
+    done = (
+        select(func.count()).select_from(GeneratedSummary).where(GeneratedSummary.state == "done")
+    )
+    return digests + (int(await session.scalar(done) or 0) << 40)

@@ -1,22 +1,36 @@
 """The search index: one `search_documents` row per paper, analysed from its title, authors and
-texts at ingest, and (re)built from the archive."""
+texts (Korean summary, abstract, the HF list's one-liner and keywords) at ingest, and (re)built
+from the archive."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Column, Date, Integer, MetaData, String, Table, Text, delete, select
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    inspect,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from bot.digest.models import Paper
 from storage.analysis import analyze_text
 from storage.bulk import insert_many
 from storage.models import Author, DigestEntry, PaperAuthor, StoredPaper
 from storage.names import normalize_name as _fold_name
+from storage.summaries import done_summaries
 
 _CHUNK = 500
 _PAPERS: Table = StoredPaper.__table__  # type: ignore[assignment]
@@ -98,11 +112,17 @@ def entry_texts(entries: Iterable[tuple[str, Any]]) -> list[str]:
     return [*reversed(titles[1:]), titles[0], summary]
 
 
+def hf_texts(ai_summary: str | None, ai_keywords: Iterable[str] | None) -> list[str]:
+    """The HF list's English one-line summary and its keywords, as a document indexes them."""
+    return [ai_summary or "", " ; ".join(ai_keywords or ())]
+
+
 def paper_texts(paper: Paper) -> list[str]:
     """Every text a parsed paper can put in a search document (to analyse ahead of storing)."""
     summary = [{"title": part.title, "bullets": part.bullets} for part in paper.summary]
     names = (_fold_name(name) for name in paper.authors)
-    return [paper.title, summary_text(summary), paper.abstract or "", *names]
+    hf = hf_texts(paper.ai_summary, paper.ai_keywords)
+    return [paper.title, summary_text(summary), paper.abstract or "", *hf, *names]
 
 
 def analyse_texts(texts: Iterable[str]) -> dict[str, str]:
@@ -126,9 +146,12 @@ def _joined(token_strings: Iterable[str]) -> str:
     return " ".join(tokens for tokens in token_strings if tokens)
 
 
-def document_row(source: IndexSource, *, tokens: TokenLookup = analyze_text) -> dict[str, Any]:
-    """The search_documents row of one paper (`tokens` maps a text to its token string)."""
-    body = [*source.texts[1:], source.abstract or ""]
+def document_row(
+    source: IndexSource, *, tokens: TokenLookup = analyze_text, extras: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The search_documents row of one paper (`tokens` maps a text to its token string;
+    `extras` are more texts for its body: `hf_texts`)."""
+    body = [*source.texts[1:], source.abstract or "", *extras]
     return {
         "arxiv_id": source.arxiv_id,
         "title_tokens": tokens(source.title),
@@ -193,6 +216,45 @@ async def _stored_sources(session: AsyncSession, *, ids: Sequence[str]) -> list[
 _DOCUMENT_COLUMNS = tuple(c.name for c in DOCUMENTS.columns if c.name != "id")
 
 
+@dataclass(frozen=True, slots=True)
+class _StoredExtras:
+    """What the archive holds for a paper beyond its digest entries."""
+
+    hf: dict[str, list[str]]  # `hf_texts` of its papers row
+    generated: dict[str, str]  # the text of its newest done generated summary
+
+
+def _has_hf_content(session: Session) -> bool:
+    """Whether the schema has the HF columns and generated summaries (migration 0008): the
+    rebuild `storage.db.upgrade` runs at `REINDEX_BELOW` sees an older one."""
+    inspector = inspect(session.connection())
+    columns = {column["name"] for column in inspector.get_columns("papers")}
+    return "ai_summary" in columns and inspector.has_table("summaries")
+
+
+async def _stored_extras(session: AsyncSession, *, ids: Sequence[str]) -> _StoredExtras:
+    """The HF texts and generated summaries of papers (unknown ids are left out)."""
+    if not ids:
+        return _StoredExtras({}, {})
+    query = select(_PAPERS.c.arxiv_id, _PAPERS.c.ai_summary, _PAPERS.c.ai_keywords)
+    rows = await session.execute(query.where(_PAPERS.c.arxiv_id.in_(ids)))
+    hf = {row.arxiv_id: hf_texts(row.ai_summary, row.ai_keywords) for row in rows}
+    generated = {
+        arxiv_id: summary_text([{"title": s.title, "bullets": s.bullets} for s in sections])
+        for arxiv_id, (sections, _model) in (await done_summaries(session, arxiv_ids=ids)).items()
+    }
+    return _StoredExtras(hf, generated)
+
+
+def _with_generated(source: IndexSource, generated: str) -> IndexSource:
+    """The source with a generated summary in the summary's place when its digests gave none
+    (as chats get it: `storage.papers.day_papers`)."""
+    if not generated or (source.texts and source.texts[-1]):
+        return source
+    texts = [*source.texts[:-1], generated] if source.texts else [source.title, generated]
+    return replace(source, texts=texts)
+
+
 def _upsert(session: AsyncSession) -> Any:
     """INSERT … ON CONFLICT (arxiv_id) DO UPDATE for the session's dialect."""
     insert = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
@@ -215,24 +277,41 @@ async def index_papers(
 
     A paper in `sources` is indexed from it as given (the caller vouches that it is what the
     archive holds, e.g. a paper first stored in this transaction); the others are read from
-    the archive. `tokens` holds token strings already computed for texts (`analyse_texts`).
+    the archive. Either way the papers rows' HF texts and the done generated summaries are read
+    from the archive. `tokens` holds token strings already computed for texts (`analyse_texts`).
     """
     sources = sources or {}
     lookup = _lookup(tokens)
     statement = _upsert(session)
+    with_extras = await session.run_sync(_has_hf_content)
     for chunk in _chunks(list(dict.fromkeys(arxiv_ids))):
         given = [sources[i] for i in chunk if i in sources]
         missing = [i for i in chunk if i not in sources]
         stored = await _stored_sources(session, ids=missing) if missing else []
         # Arxiv id order within a chunk, as reading the chunk back gives: same row ids either way.
         found = sorted([*given, *stored], key=lambda source: source.arxiv_id)
-        rows = [document_row(source, tokens=lookup) for source in found]
+        ids = [source.arxiv_id for source in found] if with_extras else []
+        extras = await _stored_extras(session, ids=ids)
+        rows = [
+            document_row(
+                _with_generated(source, extras.generated.get(source.arxiv_id, "")),
+                tokens=lookup,
+                extras=extras.hf.get(source.arxiv_id, ()),
+            )
+            for source in found
+        ]
         await insert_many(
             session,
             statement=statement,
             columns=_DOCUMENT_COLUMNS,
             rows=[tuple(row[name] for name in _DOCUMENT_COLUMNS) for row in rows],
         )
+
+
+async def reindex_papers(session: AsyncSession, *, arxiv_ids: Sequence[str]) -> None:
+    """Refresh the index rows of these papers from what is stored (e.g. after a generated
+    summary was stored for them); unknown ids are ignored."""
+    await index_papers(session, arxiv_ids=arxiv_ids)
 
 
 async def rebuild_index(session: AsyncSession) -> None:

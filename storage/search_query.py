@@ -4,17 +4,40 @@ tsquery expressions, and SQL filters for dates and `author:` parts."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Any
 
-from storage import glossary
-from storage.analysis import MAX_TERMS, PREFIX, ParsedQuery, analyze, term_tokens
+from storage import glossary, translations
+from storage.analysis import (
+    MAX_TERMS,
+    PREFIX,
+    ParsedQuery,
+    analyze,
+    fold,
+    strip_particle,
+    term_tokens,
+)
+
+# Derivational endings of a Korean word (`수학적`, `객체탐지기`, `따르기`, `일관성`, `최적화`):
+# its stem matches the other forms, which bigrams of the whole word miss.
+_SUFFIXES = ("적", "기", "성", "화")
+_HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{3,}")
+
+
+def _stem_forms(word: str) -> list[list[str]]:
+    """Token sequences of a Korean word's stem without a derivational ending (or none)."""
+    folded = strip_particle(fold(word))
+    if not _HANGUL_WORD.fullmatch(folded) or not folded.endswith(_SUFFIXES):
+        return []
+    return term_tokens(folded[:-1])
 
 
 def _alternatives(word: str) -> list[list[str]]:
-    """Token sequences any of which matches `word`, widened by the glossary."""
+    """Token sequences any of which matches `word`, widened by its stem and the glossary."""
     alternatives = [tokens for tokens in term_tokens(word) if tokens]
-    for other in glossary.translations(word):
+    alternatives += _stem_forms(word)
+    for other in glossary.translations(word) or translations.english_terms([word]):
         alternatives.extend(tokens for tokens in _phrase_tokens(other) if tokens)
     unique: dict[tuple[str, ...], None] = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives)
     return [list(tokens) for tokens in unique]
@@ -89,15 +112,21 @@ def fts5_expression(positive: list[list[list[str]]], negative: list[list[list[st
     return expression
 
 
-def tsquery_expression(positive: list[list[list[str]]], negative: list[list[list[str]]]) -> str:
-    """The same query as a PostgreSQL to_tsquery('simple', …) string, tokens quoted."""
+def tsquery_expression(
+    positive: list[list[list[str]]], negative: list[list[list[str]]], *, phrases: bool = True
+) -> str:
+    """The same query as a PostgreSQL to_tsquery('simple', …) string, tokens quoted.
+
+    With `phrases=False` a phrase's tokens are only ANDed: GIN answers that exactly, while a
+    phrase (`<->`) makes PostgreSQL read and check every matching row's tsvector.
+    """
 
     def lexeme(token: str) -> str:
         quoted = "'" + token.replace("'", "").removesuffix(PREFIX) + "'"
         return quoted + ":*" if token.endswith(PREFIX) else quoted
 
     def phrase(tokens: list[str]) -> str:
-        return "(" + " <-> ".join(lexeme(token) for token in tokens) + ")"
+        return "(" + (" <-> " if phrases else " & ").join(lexeme(token) for token in tokens) + ")"
 
     def term(alternatives: list[list[str]]) -> str:
         return "(" + " | ".join(phrase(tokens) for tokens in alternatives) + ")"

@@ -24,6 +24,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
         "WEBHOOK_URL",
         "WEBHOOK_SECRET",
         "WEBHOOK_PORT",
+        "WEBHOOK_LISTEN",
+        "METRICS_PORT",
+        "LOG_FORMAT",
         "TELEGRAM_API_BASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
@@ -39,6 +42,28 @@ def test_defaults_match_the_design() -> None:
     assert settings.default_language == "ko"
     assert settings.telegram_api_base_url == "https://api.telegram.org/bot"
     assert settings.telegram_bot_token is None
+    assert settings.webhook_listen == "0.0.0.0"
+    assert settings.metrics_port is None
+    assert settings.log_format == "text"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "field", "expected"),
+    [
+        ("WEBHOOK_LISTEN", "127.0.0.1", "webhook_listen", "127.0.0.1"),
+        ("WEBHOOK_LISTEN", "::1", "webhook_listen", "::1"),
+        ("WEBHOOK_LISTEN", "bot-host.internal", "webhook_listen", "bot-host.internal"),
+        ("METRICS_PORT", "9108", "metrics_port", 9108),
+        ("METRICS_PORT", "", "metrics_port", None),
+        ("LOG_FORMAT", "JSON", "log_format", "json"),
+    ],
+)
+def test_operations_settings_are_read(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, field: str, expected: object
+) -> None:
+    """WEBHOOK_LISTEN, METRICS_PORT (empty = off) and LOG_FORMAT come from the environment."""
+    monkeypatch.setenv(name, value)
+    assert getattr(load_settings(), field) == expected
 
 
 def test_comma_separated_lists_are_split(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,6 +96,11 @@ def test_dotenv_file_is_read(tmp_path: object) -> None:
         ("DATABASE_URL", "mysql://localhost/x"),
         ("TELEGRAM_API_BASE_URL", "ftp://example"),
         ("LOG_LEVEL", "LOUD"),
+        ("LOG_FORMAT", "xml"),
+        ("WEBHOOK_LISTEN", "0.0.0.0:8443"),
+        ("WEBHOOK_LISTEN", "http://0.0.0.0"),
+        ("METRICS_PORT", "70000"),
+        ("METRICS_PORT", "metrics"),
         # Values that would otherwise fail only later: at every poll, or at the first connection.
         ("DIGEST_SOURCES", "http://h/{day:%Y}/x.md"),
         ("DIGEST_SOURCES", "./digests,http://h/{date:%Y/%m/%d.md"),

@@ -9,7 +9,6 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
 
 from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
@@ -25,6 +24,8 @@ from bot.cli.lookups import (
     run_paper,
     run_search,
 )
+from bot.cli.progress import ProgressBar, RowCounter
+from bot.cli.recommend import configure_recommend, run_recommend
 from bot.cli.summarize import configure_summarize, run_summarize
 from bot.config import Settings, SettingsError, load_settings
 from bot.content.ingest import IngestReport, Progress, announce_days, ingest
@@ -41,35 +42,19 @@ class Command:
     run: Callable[[argparse.Namespace, Settings], int]
 
 
-class ProgressBar:
-    """A one-line `\\r` progress bar on a terminal; silent otherwise."""
-
-    def __init__(self, stream: TextIO, *, width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
-        self.enabled = stream.isatty()
-
-    def __call__(self, done: int, total: int, item: str) -> None:
-        """Redraw the bar after `done` of `total` items."""
-        if not self.enabled:
-            return
-        filled = self.width * done // max(total, 1)
-        bar = "#" * filled + "-" * (self.width - filled)
-        name = item if len(item) <= 40 else "…" + item[-39:]
-        self.stream.write(f"\r[{bar}] {done}/{total} {name:<40}")
-        if done == total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def format_report(report: IngestReport) -> str:
     """The human summary of an ingest run, errors as `file:line: message`."""
     lines = [
         f"{report.files} files: {report.digests} digests stored "
         f"({report.new} new, {report.revised} revised), {report.unchanged} unchanged, "
-        f"{report.failed} failed",
+        f"{report.held} held, {report.failed} failed",
         f"{report.papers} papers ({report.new_papers} new)",
     ]
+    if report.held:
+        lines.append(
+            f"{report.held} held: they would lose most of their day's papers, so the day keeps "
+            "its current revision; check them, then ingest them again with --force"
+        )
     if report.errors:
         lines.append(f"{len(report.errors)} errors:")
         lines.extend(f"  {e.file}:{e.line}: {e.message}" for e in report.errors)
@@ -77,14 +62,19 @@ def format_report(report: IngestReport) -> str:
 
 
 async def _ingest(
-    url: str, items: Sequence[str], progress: Progress | None, *, ready: bool = False
+    url: str,
+    items: Sequence[str],
+    progress: Progress | None,
+    *,
+    ready: bool = False,
+    force: bool = False,
 ) -> IngestReport:
     """Upgrade the database, ingest `items`, and tell the scheduler which days changed."""
     await upgrade(url)
     engine = create_engine(url)
     try:
         sessions = session_factory(engine)
-        report = await ingest(items, sessions=sessions, progress=progress)
+        report = await ingest(items, sessions=sessions, progress=progress, force=force)
         await announce_days(report.days, sessions=sessions, now=utc_now(), ready=ready)
         return report
     finally:
@@ -92,12 +82,12 @@ async def _ingest(
 
 
 def _print_report(report: IngestReport, *, as_json: bool) -> int:
-    """Print the summary (or the JSON object last) and return the exit code."""
+    """Print the summary (or the JSON object last); exit 1 when a file failed or was held."""
     if as_json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:
         print(format_report(report))
-    return 1 if report.failed else 0
+    return 1 if report.failed or report.held else 0
 
 
 def _configure_ingest(parser: argparse.ArgumentParser) -> None:
@@ -110,12 +100,21 @@ def _configure_ingest(parser: argparse.ArgumentParser) -> None:
         help="the ingested days are complete: deliver them at each chat's time without "
         "waiting for them to settle",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="make every changed file its day's current revision, even one that loses most "
+        "of the day's papers (such a revision is otherwise stored but held back)",
+    )
 
 
 def run_ingest(args: argparse.Namespace, settings: Settings) -> int:
-    """`paperboy ingest PATH_OR_URL… [--json] [--ready]`."""
-    progress = ProgressBar(sys.stderr)
-    report = asyncio.run(_ingest(settings.database_url, args.sources, progress, ready=args.ready))
+    """`paperboy ingest PATH_OR_URL… [--json] [--ready] [--force]`."""
+    with ProgressBar(sys.stderr) as progress:
+        run = _ingest(
+            settings.database_url, args.sources, progress, ready=args.ready, force=args.force
+        )
+        report = asyncio.run(run)
     return _print_report(report, as_json=args.json)
 
 
@@ -133,7 +132,7 @@ async def _upgrade(url: str) -> str | None:
     return await current_revision(url)
 
 
-async def _copy(source_url: str, target_url: str) -> dict[str, int]:
+async def _copy(source_url: str, target_url: str, progress: RowCounter) -> dict[str, int]:
     """Upgrade both databases, then copy the source archive into the target."""
     from storage.copy import copy_database
 
@@ -141,7 +140,7 @@ async def _copy(source_url: str, target_url: str) -> dict[str, int]:
     await upgrade(target_url)
     source, target = create_engine(source_url), create_engine(target_url)
     try:
-        return await copy_database(source=source, target=target)
+        return await copy_database(source=source, target=target, progress=progress.rows)
     finally:
         await source.dispose()
         await target.dispose()
@@ -154,7 +153,8 @@ def run_db(args: argparse.Namespace, settings: Settings) -> int:
 
         try:
             target = load_settings(database_url=args.to).database_url
-            counts = asyncio.run(_copy(settings.database_url, target))
+            with RowCounter(sys.stderr) as progress:
+                counts = asyncio.run(_copy(settings.database_url, target, progress))
         except (SettingsError, CopyError) as exc:
             print(f"paperboy: {exc}".replace("DATABASE_URL", "--to"), file=sys.stderr)
             return 2
@@ -173,6 +173,38 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
         default="all",
         help="all (default); updates: handlers and jobs; delivery: the engine only (PostgreSQL)",
     )
+
+
+TOKEN_REJECTED = "Telegram rejected TELEGRAM_BOT_TOKEN; check it with @BotFather"
+
+
+async def _prepare(settings: Settings) -> str | None:
+    """Upgrade the database and ask Telegram who we are: why we cannot start, or None.
+
+    Asked once here, with a bot of our own that is closed either way: when PTB finds the
+    token bad while starting, it logs a traceback whose message holds the whole token and
+    leaves its HTTP sessions unclosed.
+    """
+    from telegram import Bot
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.telegram.request import AiohttpRequest
+
+    await upgrade(settings.database_url)
+    if settings.telegram_bot_token is None:
+        return "TELEGRAM_BOT_TOKEN is required for `paperboy run`"
+    bot = Bot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_api_base_url,
+        request=AiohttpRequest(connection_pool_size=1),
+    )
+    try:
+        async with bot:  # initialize() calls getMe; shut down again on the way out
+            return None
+    except InvalidToken:
+        return TOKEN_REJECTED
+    except NetworkError as exc:  # the request layer keeps the token out of its messages
+        return f"cannot reach the Bot API at {settings.telegram_api_base_url}: {exc.message}"
 
 
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
@@ -195,10 +227,13 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     secrets = [settings.telegram_bot_token.get_secret_value()]
     if settings.webhook_secret is not None:
         secrets.append(settings.webhook_secret.get_secret_value())
-    setup_logging(settings.log_level, secrets=secrets)
+    setup_logging(settings.log_level, secrets=secrets, log_format=settings.log_format)
     loop = "uvloop" if use_uvloop() else "asyncio"  # less CPU per update with uvloop
     logging.getLogger("paperboy").info("starting (%s event loop, role %s)", loop, args.role)
-    asyncio.run(upgrade(settings.database_url))
+    problem = asyncio.run(_prepare(settings))
+    if problem is not None:
+        print(f"paperboy: {problem}", file=sys.stderr)
+        return 2
     if args.role == "delivery":
         asyncio.run(serve_delivery(settings))
         return 0
@@ -257,6 +292,7 @@ COMMANDS: dict[str, Command] = {
     "paper": Command("show a paper from the archive", configure_paper, run_paper),
     "summarize": Command("write Korean summaries", configure_summarize, run_summarize),
     "export": Command("write archived days as seed Markdown", configure_export, run_export),
+    "recommend": Command("rank a day's papers for a reader", configure_recommend, run_recommend),
 }
 
 

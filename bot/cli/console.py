@@ -22,7 +22,9 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot.app import build_application
 from bot.config import Settings
 from bot.content.ingest import ingest_samples
+from bot.content.summarizer import Summarizer
 from bot.emulator import ChatEvent, Emulator
+from bot.fakes.llm import FakeLLM
 from bot.services import Services
 from storage.db import create_engine, session_factory, upgrade
 
@@ -38,10 +40,13 @@ _ANSI = {  # entity type → (start, end) codes
     "code": ("\x1b[2m", "\x1b[22m"),
     "pre": ("\x1b[2m", "\x1b[22m"),
 }
+SAMPLE_HF_DAY = dt.date(2025, 1, 10)  # the bundled HF list: no Korean digest that day
+FAKE_MODEL = "paperboy-offline-fake"
 WELCOME = (
     "paperboy console: the real bot, offline, with the sample digests loaded.\n"
-    "Try /help, /today, /paper 2401.00908, /search diffusion. Press a button by typing its\n"
-    "number (1 or :1). /quit exits."
+    "Try /help, /today, /paper 2401.00908, /search diffusion. /digest 2025-01-10 shows a day\n"
+    "summarized in Korean by paperboy itself (through a local stand-in for a model endpoint).\n"
+    "Press a button by typing its number (1 or :1). /quit exits."
 )
 
 
@@ -147,18 +152,23 @@ async def offline_bot(
     engine = create_engine(database_url)
     sessions = session_factory(engine)
     await ingest_samples(sessions=sessions)
-    emulator = Emulator(token=CONSOLE_TOKEN)
+    emulator, model = Emulator(token=CONSOLE_TOKEN), FakeLLM()
     # The console user speaks the deployment's default language (Korean unless configured).
     emulator.add_user(USER_ID, first_name="You", language_code=settings.default_language)
     try:
-        async with emulator.running(port=0):
+        async with emulator.running(port=0), model.running():
             local = settings.model_copy(
                 update={
                     "telegram_bot_token": SecretStr(CONSOLE_TOKEN),
                     "telegram_api_base_url": emulator.base_url,
                     "database_url": database_url,
+                    "summary_api_base_url": model.base_url,
+                    "summary_api_key": None,
+                    "summary_model": FAKE_MODEL,
                 }
             )
+            async with Summarizer(local, sessions=sessions) as summarizer:
+                await summarizer.summarize_days([SAMPLE_HF_DAY])
             services = Services(local, sessions, lambda: dt.datetime.now(dt.UTC))
             marker = (TypeHandler(Update, seen.mark), -1000)
             application = build_application(local, services=services, extra_handlers=[marker])

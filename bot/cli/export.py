@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.cli.progress import ProgressBar
 from bot.config import Settings
 from bot.render.seed import render_seed_digest
 from storage.db import create_engine, session_factory, upgrade
@@ -194,18 +195,16 @@ def _run_day(url: str, date: dt.date, out: Path | None) -> None:
 
 def _run_tree(url: str, since: dt.date, folder: Path, *, as_json: bool) -> int:
     """Export every day since `since` under `folder`; print the summary (JSON last)."""
-    from bot.cli.commands import ProgressBar  # late: commands imports this module
-
     if folder.exists() and not folder.is_dir():
         raise ExportError(f"cannot write {folder}: not a directory")
-    progress = ProgressBar(sys.stderr)
+    with ProgressBar(sys.stderr, unit="day") as progress:
 
-    def write(day: ExportedDay, done: int, total: int) -> None:
-        path = day_path(folder, day.date)
-        write_text(path, day.text)
-        progress(done, total, str(path))
+        def write(day: ExportedDay, done: int, total: int) -> None:
+            path = day_path(folder, day.date)
+            write_text(path, day.text)
+            progress(done, total, str(path))
 
-    report = asyncio.run(export_tree(url, since, write))
+        report = asyncio.run(export_tree(url, since, write))
     if as_json:
         print(json.dumps(report.as_json()))
     else:

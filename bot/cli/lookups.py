@@ -10,9 +10,10 @@ from typing import Any
 
 from bot.config import Settings
 from bot.digest.refs import parse_paper_ref
+from handlers.lookup import featured_paper
 from storage.author_search import search_authors
 from storage.db import create_engine, session_factory, upgrade
-from storage.papers import author_papers, digest_papers, get_paper, paper_days
+from storage.papers import author_papers, get_paper, paper_days
 from storage.search import search_papers
 
 
@@ -99,7 +100,7 @@ def configure_paper(parser: argparse.ArgumentParser) -> None:
 
 
 async def _paper(url: str, arxiv_id: str) -> dict[str, Any] | None:
-    """The paper's metadata, newest summary and the days it was featured."""
+    """The paper's metadata, Korean summary (with provenance), English texts and featured days."""
     await upgrade(url)
     engine = create_engine(url)
     try:
@@ -108,10 +109,10 @@ async def _paper(url: str, arxiv_id: str) -> dict[str, Any] | None:
             if info is None:
                 return None
             days = await paper_days(session, arxiv_id=arxiv_id)
-            shown = await digest_papers(session, digest_id=days[-1].digest_id) if days else []
+            entry = await featured_paper(session, arxiv_id=arxiv_id, days=days)
     finally:
         await engine.dispose()
-    summary = next((p.summary for p in shown if p.arxiv_id == arxiv_id), ())
+    summary = entry.summary if entry else ()
     return {
         "arxiv_id": info.arxiv_id,
         "title": info.title,
@@ -120,7 +121,16 @@ async def _paper(url: str, arxiv_id: str) -> dict[str, Any] | None:
         "authors": list(info.authors),
         "authors_truncated": info.authors_truncated,
         "summary": [{"title": s.title, "bullets": list(s.bullets)} for s in summary],
+        "summary_source": entry.summary_source if entry else None,
+        "ai_summary": info.ai_summary,
         "abstract": info.abstract,
+        "ai_keywords": list(info.ai_keywords),
+        "github_repo": info.github_repo,
+        "github_stars": info.github_stars,
+        "project_page": info.project_page,
+        "num_comments": info.num_comments,
+        "submitter": info.submitter,
+        "organization": info.organization,
         "days": [{"date": d.date.isoformat(), "votes": d.votes} for d in days],
     }
 
@@ -141,9 +151,13 @@ def run_paper(args: argparse.Namespace, settings: Settings) -> int:
     votes = "?" if paper["votes"] is None else paper["votes"]
     print(f"{paper['title']}\n{paper['link']}  votes: {votes}")
     print(", ".join(paper["authors"]) + (" …" if paper["authors_truncated"] else ""))
+    if paper["summary"]:
+        print(f"\nKorean summary ({paper['summary_source']}):")
     for section in paper["summary"]:
         if section["title"]:
             print(f"\n{section['title']}")
         print("\n".join(f"  - {bullet}" for bullet in section["bullets"]))
+    if paper["ai_summary"]:
+        print(f"\nEnglish summary: {paper['ai_summary']}")
     print("\nfeatured: " + ", ".join(day["date"] for day in paper["days"]))
     return 0

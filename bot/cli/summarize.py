@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import sys
 
+from bot.cli.progress import ProgressBar
 from bot.config import Settings
 from bot.content.summarizer import Progress, Summarizer, SummaryReport
 from bot.services import utc_now
@@ -78,12 +79,11 @@ def run_summarize(args: argparse.Namespace, settings: Settings) -> int:
     if settings.summary_api_base_url is None:
         print(NOT_CONFIGURED, file=sys.stderr)
         return 2
-    from bot.cli.commands import ProgressBar  # imported here: commands imports this module
-
     dates = args.dates or default_dates(utc_now())
-    report = asyncio.run(
-        _summarize(settings, dates, missing_only=args.missing, progress=ProgressBar(sys.stderr))
-    )
+    with ProgressBar(sys.stderr, unit="paper") as progress:
+        report = asyncio.run(
+            _summarize(settings, dates, missing_only=args.missing, progress=progress)
+        )
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False))
     else:

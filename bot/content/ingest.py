@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import datetime as dt
 import gc
 import multiprocessing
+import os
 import re
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
@@ -53,12 +58,13 @@ class FileIssue:
 
 @dataclass(slots=True)
 class IngestReport:
-    """Totals of one ingest run."""
+    """Totals of one ingest run; `held`: revisions stored but not made current (`force`)."""
 
     files: int = 0
     new: int = 0
     revised: int = 0
     unchanged: int = 0
+    held: int = 0
     failed: int = 0
     papers: int = 0
     new_papers: int = 0
@@ -67,22 +73,25 @@ class IngestReport:
 
     @property
     def done(self) -> int:
-        """Sources handled so far (stored, unchanged or failed)."""
-        return self.new + self.revised + self.unchanged + self.failed
+        """Sources handled so far (stored, unchanged, held or failed)."""
+        return self.new + self.revised + self.unchanged + self.held + self.failed
 
     @property
     def digests(self) -> int:
         """Digest revisions written (new days plus new revisions)."""
         return self.new + self.revised
 
-    def add(self, result: StoreResult) -> None:
-        """Count one stored (or unchanged) digest."""
+    def add(self, result: StoreResult, *, shown: str = "") -> None:
+        """Count one stored (unchanged, held) digest; a held one is also an issue of `shown`."""
         self.papers += result.papers
         self.new_papers += result.new_papers
         if result.status == "new":
             self.new += 1
         elif result.status == "revision":
             self.revised += 1
+        elif result.status == "held":
+            self.held += 1
+            self.errors.append(FileIssue(shown, 0, held_message(result)))
         else:
             self.unchanged += 1
 
@@ -94,6 +103,7 @@ class IngestReport:
             "new": self.new,
             "revised": self.revised,
             "unchanged": self.unchanged,
+            "held": self.held,
             "failed": self.failed,
             "papers": self.papers,
             "new_papers": self.new_papers,
@@ -102,6 +112,14 @@ class IngestReport:
                 for e in self.errors
             ],
         }
+
+
+def held_message(result: StoreResult) -> str:
+    """Why a revision was held, and how to make it current anyway."""
+    return (
+        f"{result.papers} papers where the current revision has {result.current_papers}: "
+        f"stored as revision {result.revision} but not made current (use --force)"
+    )
 
 
 def is_url(item: str) -> bool:
@@ -254,6 +272,12 @@ async def load_one(item: str, *, client: httpx.AsyncClient | None) -> _Source:
     issues = [FileIssue(shown, issue.line, issue.message) for issue in digest.errors]
     if read.note is not None:
         issues.append(read.note)
+    if digest.mostly_damage:
+        message = (
+            f"mostly damage ({digest.error_count} errors, {len(digest.papers)} papers): not stored"
+        )
+        issues.append(FileIssue(shown, 0, message, fatal=True))
+        return _Source(shown, None, issues)
     return _Source(shown, digest, issues)
 
 
@@ -269,6 +293,7 @@ async def _store_batch(
     sessions: async_sessionmaker[AsyncSession],
     cache: StoreCache,
     tokens: Mapping[str, str] | asyncio.Future[dict[str, str]] | None = None,
+    force: bool = False,
 ) -> list[StoreResult | None]:
     """Store the batch's digests in one transaction; on failure, each alone (None = failed).
 
@@ -282,7 +307,9 @@ async def _store_batch(
     stored: list[StoreResult | None]
     try:
         async with sessions.begin() as session:
-            stored = list(await store_digests(session, digests=pairs, cache=cache, tokens=tokens))
+            stored = list(
+                await store_digests(session, digests=pairs, cache=cache, tokens=tokens, force=force)
+            )
     except SQLAlchemyError as exc:
         cache.clear()  # author ids made by the rolled-back transaction are gone
         if len(parsed) == 1:
@@ -292,7 +319,7 @@ async def _store_batch(
             result
             for source in parsed
             for result in await _store_batch(
-                [source], sessions=sessions, cache=cache, tokens=tokens
+                [source], sessions=sessions, cache=cache, tokens=tokens, force=force
             )
         ]
     results = iter(stored)
@@ -341,9 +368,12 @@ class _Batcher:
         sessions: async_sessionmaker[AsyncSession],
         progress: Progress | None,
         pool: Executor | None = None,
+        *,
+        force: bool = False,
     ) -> None:
         """Start empty, with a run-wide author cache."""
         self.pool = pool
+        self.force = force
         self.report = report
         self.sessions = sessions
         self.progress = progress
@@ -397,14 +427,16 @@ class _Batcher:
         tokens: Mapping[str, str] | asyncio.Future[dict[str, str]] | None,
     ) -> None:
         """Store and commit one batch, then count and report its files in order."""
-        results = await _store_batch(batch, sessions=self.sessions, cache=self.cache, tokens=tokens)
+        results = await _store_batch(
+            batch, sessions=self.sessions, cache=self.cache, tokens=tokens, force=self.force
+        )
         for source, result in zip(batch, results, strict=True):
             self.report.errors.extend(source.issues)
             if result is None:
                 self.report.failed += 1
             else:
-                self.report.add(result)
-                if result.status != "unchanged" and source.digest is not None:
+                self.report.add(result, shown=source.shown)
+                if result.status in ("new", "revision") and source.digest is not None:
                     self.report.days.add(source.digest.date)
             if self.progress is not None:
                 self.progress(self.report.done, self.report.files, source.shown)
@@ -422,15 +454,47 @@ def _freeze_heap(stack: contextlib.AsyncExitStack) -> None:
     stack.callback(gc.unfreeze)
 
 
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: end this process when the parent that started it dies.
+
+    A SIGKILLed parent runs no shutdown, and the worker, blocked writing its result pipe,
+    would outlive it for good. Linux delivers SIGKILL itself on the parent's death (prctl);
+    elsewhere, and should that call fail, a daemon thread watches the parent id change.
+    """
+    if sys.platform == "linux":
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the signal was asked for
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int, interval: float = 0.5) -> None:
+    """Exit the process at once when the parent is gone (its id changes on reparenting)."""
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
+
+
 def _analysis_pool(stack: contextlib.AsyncExitStack) -> Executor | None:
     """One worker process for search analysis, shut down with `stack` (None without fork).
 
     Forked, not spawned: a spawned worker would import the caller's main module again and
-    start slower than a whole batch takes. The worker only runs pure text analysis.
+    start slower than a whole batch takes. The worker only runs pure text analysis, and dies
+    with this process, however this one ends.
     """
     if "fork" not in multiprocessing.get_all_start_methods():
         return None
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(
+        1,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_die_with_parent,
+        initargs=(os.getpid(),),
+    )
     stack.callback(pool.shutdown, wait=True, cancel_futures=True)
     return pool
 
@@ -441,8 +505,12 @@ async def ingest(
     sessions: async_sessionmaker[AsyncSession],
     client: httpx.AsyncClient | None = None,
     progress: Progress | None = None,
+    force: bool = False,
 ) -> IngestReport:
     """Ingest every file, folder and URL in `items`, committing a batch of files at a time.
+
+    A revision that would lose most of its day's papers is held (stored, not current) unless
+    `force`; a file that is mostly damage is not stored at all.
 
     A crash loses at most the batches not yet committed (two at most: the one being stored and
     the one being read, each ≤ `BATCH_FILES` files and ~`BATCH_SECONDS` of work). Nothing
@@ -456,7 +524,7 @@ async def ingest(
         if bulk:
             _freeze_heap(stack)
         pool = _analysis_pool(stack) if bulk else None
-        batcher = _Batcher(report, sessions, progress, pool)
+        batcher = _Batcher(report, sessions, progress, pool, force=force)
         stack.push_async_callback(batcher.cancel)
         if client is None and any(is_url(item) for item in sources):
             client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=True)

@@ -12,6 +12,9 @@ content, so readiness (bot/delivery/dispatch.py) can see a digest still growing.
   pages of `HF_PAGE`. Its votes keep moving: every poll records them (`storage.votes`), but a
   new revision is stored only when the day's list of papers changed, so a list whose votes
   alone move settles like any digest (and the archive keeps one raw text per list change).
+A fetched digest that would lose most of its day's papers (a CDN serving a cut file, a list
+cut short) is stored but held back (`storage.digest_store.store_digests`): the day keeps its
+current revision and a warning names the source. A file that is mostly damage is skipped.
 HTTP failures (timeouts, connection errors, 5xx, 429) are retried with exponential backoff,
 `attempts` times; then one warning line names the redacted URL and the reason.
 """
@@ -34,12 +37,13 @@ from typing import Literal
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.config import LIVE_HF_JSON_TEMPLATE, LIVE_MARKDOWN_TEMPLATE, Settings
 from bot.content.ingest import MAX_BYTES, is_url, redact_url
 from bot.digest import Digest, DigestError, parse_digest, parse_hf_json
 from storage.deliveries import SourcePoll, get_poll, observe_day, record_poll
 from storage.digest_store import StoreResult, store_digests
-from storage.papers import latest_revisions, revision_ids
+from storage.papers import digest_revisions, latest_revisions, revision_ids
 from storage.votes import record_votes
 
 log = logging.getLogger(__name__)
@@ -221,11 +225,14 @@ class PollReport:
     votes: int = 0  # papers whose votes moved
     days: set[dt.date] = field(default_factory=set)
     new_papers: int = 0
+    held: int = 0  # revisions held back: they would lose most of their day's papers
 
     def count(self, result: StoreResult) -> None:
         """Count one stored digest."""
         if result.status == "unchanged":
             self.unchanged += 1
+        elif result.status == "held":
+            self.held += 1
         else:
             self.stored += 1
             self.new_papers += result.new_papers
@@ -268,6 +275,7 @@ class Poller:
         """Poll every source once; a failing source never stops the others."""
         report = PollReport()
         for source in self.sources:
+            failed = report.failed
             try:
                 if source.kind == "folder":
                     await self._poll_folder(source, report)
@@ -276,6 +284,9 @@ class Poller:
             except Exception:  # one broken source must not stop the schedule
                 report.failed += 1
                 log.exception("source %s: poll crashed", source.name)
+            metrics.SOURCE_POLLS.labels(source.kind).inc()
+            if report.failed > failed:
+                metrics.SOURCE_POLL_ERRORS.labels(source.kind).inc(report.failed - failed)
         return report
 
     # folders
@@ -375,9 +386,15 @@ class Poller:
             return
         async with self.sessions.begin() as session:
             pairs = [(digest, digest.source) for digest in digests]
-            for result in await store_digests(session, digests=pairs, now=now):
+            changed: set[dt.date] = set()
+            results = await store_digests(session, digests=pairs, now=now)
+            for digest, result in zip(digests, results, strict=True):
                 report.count(result)
-            for day in sorted({digest.date for digest in digests}):
+                if result.status == "held":
+                    _warn_held(digest, result)
+                elif result.status != "unchanged":
+                    changed.add(digest.date)
+            for day in sorted(changed):
                 await observe_day(session, date=day, now=now)
                 report.days.add(day)
 
@@ -387,14 +404,18 @@ class Poller:
             current = await latest_revisions(session, date=digest.date)
             stored = [info for info in current if info.format == digest.format]
             ids = await revision_ids(session, digest_id=stored[0].id) if stored else []
-            if set(ids) != {paper.arxiv_id for paper in digest.papers}:
-                pairs = [(digest, digest.source)]
-                for result in await store_digests(session, digests=pairs, now=now):
-                    report.count(result)
-                await observe_day(session, date=digest.date, now=now)
-                report.days.add(digest.date)
-            else:
+            if set(ids) == {paper.arxiv_id for paper in digest.papers}:
                 report.unchanged += 1
+            elif await _still_held(session, digest):
+                report.held += 1  # its votes move, its raw text with them: one row is enough
+            else:
+                [result] = await store_digests(session, digests=[(digest, digest.source)], now=now)
+                report.count(result)
+                if result.status == "held":
+                    _warn_held(digest, result)
+                else:
+                    await observe_day(session, date=digest.date, now=now)
+                    report.days.add(digest.date)
             votes = {p.arxiv_id: p.votes for p in digest.papers if p.votes is not None}
             report.votes += await record_votes(session, votes=votes, now=now)
 
@@ -421,15 +442,52 @@ class Poller:
             )
 
 
+def _warn_held(digest: Digest, result: StoreResult) -> None:
+    """One warning line for a revision held back instead of replacing its day."""
+    log.warning(
+        "source %s: %s %s has %d papers where the current revision has %s: stored as "
+        "revision %d, held back (ingest it with --force to make it current)",
+        digest.source,
+        digest.date,
+        digest.format,
+        result.papers,
+        result.current_papers,
+        result.revision,
+    )
+
+
+async def _still_held(session: AsyncSession, digest: Digest) -> bool:
+    """Whether the day's newest revision of this format is held with as many papers: the
+    same cut list again, whose raw text differs only by its votes."""
+    revisions = await digest_revisions(session, date=digest.date)
+    mine = [info for info in revisions if info.format == digest.format]
+    newest = mine[-1] if mine else None
+    return newest is not None and not newest.is_latest and newest.paper_count == len(digest.papers)
+
+
 def _parse_text(text: str, shown: str, day: dt.date, kind: SourceKind) -> Digest | None:
     """Parse fetched text (HF JSON gets the day it was asked for); None when unparsable."""
     try:
         if kind == "hf_json":
-            return parse_hf_json(text, source=shown, date=day)
-        return parse_digest(text, source=shown)
+            digest = parse_hf_json(text, source=shown, date=day)
+        else:
+            digest = parse_digest(text, source=shown)
     except DigestError as exc:
         log.warning("source %s: unparsable digest: line %d: %s", shown, exc.line, exc.message)
         return None
+    return None if _damaged(digest) else digest
+
+
+def _damaged(digest: Digest) -> bool:
+    """Whether a digest is mostly damage (logged): it is not stored."""
+    if digest.mostly_damage:
+        log.warning(
+            "source %s: skipped: mostly damage (%d errors, %d papers)",
+            digest.source,
+            digest.error_count,
+            len(digest.papers),
+        )
+    return digest.mostly_damage
 
 
 def _changed_files(folder: str, mark: int) -> tuple[list[str], int] | None:
@@ -463,7 +521,9 @@ def _parse_files(paths: Sequence[str]) -> list[Digest]:
         try:
             with open(path, "rb") as handle:
                 text = handle.read(MAX_BYTES).decode("utf-8-sig")
-            digests.append(parse_digest(text, source=path))
+            digest = parse_digest(text, source=path)
+            if not _damaged(digest):
+                digests.append(digest)
         except (OSError, UnicodeDecodeError, DigestError) as exc:
             log.warning("source %s: skipped: %s", path, type(exc).__name__)
     return digests

@@ -31,11 +31,13 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.config import Settings
 from bot.content.llm import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ChatClient, EndpointError
 from bot.digest.markdown import parse_markdown
 from bot.digest.models import SummarySection
 from bot.services import utc_now
+from storage.search_index import reindex_papers
 from storage.summaries import (
     REJECTED,
     ClaimOutcome,
@@ -512,18 +514,23 @@ class Summarizer:
         attempt = _Attempt()
         for _ in range(2):
             attempt.calls += 1
+            metrics.SUMMARIZER_CALLS.inc()
             try:
                 answer = await self.client.complete(
                     system=SYSTEM_PROMPT, user=user_prompt(paper), max_tokens=MAX_TOKENS
                 )
             except EndpointError as exc:
+                metrics.SUMMARIZER_FAILURES.labels("endpoint").inc()
                 attempt.kind, attempt.error = "unavailable", f"endpoint: {exc}"
                 return attempt
             attempt.prompt_tokens += answer.prompt_tokens
             attempt.completion_tokens += answer.completion_tokens
+            metrics.SUMMARIZER_TOKENS.labels("prompt").inc(answer.prompt_tokens)
+            metrics.SUMMARIZER_TOKENS.labels("completion").inc(answer.completion_tokens)
             try:
                 attempt.summary = validate_answer(answer.text, paper=paper, distinctive=distinctive)
             except Rejected as exc:
+                metrics.SUMMARIZER_FAILURES.labels("rejected").inc()
                 attempt.error = REJECTED + exc.reason
                 log.info("summary of %s rejected: %s", paper.arxiv_id, exc.reason)
                 continue
@@ -554,6 +561,8 @@ class Summarizer:
                 kept = await complete_summary(
                     session, sections=summary.sections, block=summary.block, **common
                 )
+                if kept:  # searchable in Korean at once, in the same transaction
+                    await reindex_papers(session, arxiv_ids=[paper.arxiv_id])
             else:
                 retry_at = now + RETRY_LATER if attempt.kind == "unavailable" else None
                 kept = await fail_summary(session, error=attempt.error, retry_at=retry_at, **common)

@@ -33,8 +33,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from bot.digest.models import Paper
 from bot.edition.compose import PlannedRow, RenderCache, RowKind, plan_row
-from storage.chats import Chat, subscribed_chats
+from storage.chats import Chat, subscribed_chat_batches
 from storage.deliveries import (
+    INSERT_SLICE,
     DigestReadiness,
     RowKey,
     add_deliveries,
@@ -48,6 +49,7 @@ from storage.deliveries import (
 from storage.papers import day_papers, digest_for_date
 
 log = logging.getLogger(__name__)
+CHAT_BATCH = 500  # chats loaded and planned at a time: a pass never holds every Chat row
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,9 +67,11 @@ class SchedulePolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> SchedulePolicy:
         """The defaults, with `DIGEST_SETTLE` and `DIGEST_POLL_INTERVAL` (minutes) applied."""
+        poll = dt.timedelta(minutes=settings.digest_poll_interval)
         return cls(
             settle=dt.timedelta(minutes=settings.digest_settle),
-            poll_interval=dt.timedelta(minutes=settings.digest_poll_interval),
+            poll_interval=poll,
+            dispatch_interval=min(dt.timedelta(minutes=1), poll),  # never slower than the poll
         )
 
 
@@ -219,9 +223,15 @@ class _Dispatcher:
     """One pass over the subscribed chats (state lives for one pass only)."""
 
     def __init__(
-        self, session: AsyncSession, now: dt.datetime, policy: SchedulePolicy, settings: Settings
+        self,
+        session: AsyncSession,
+        now: dt.datetime,
+        policy: SchedulePolicy,
+        settings: Settings,
+        chat_batch: int = CHAT_BATCH,
     ) -> None:
         self.session, self.now, self.policy, self.settings = session, now, policy, settings
+        self.chat_batch = chat_batch
         self.report = DispatchReport()
         self.cache = RenderCache()
         self.planned: list[PlannedRow] = []
@@ -240,10 +250,15 @@ class _Dispatcher:
         # Nothing in the loop changes the loaded chats: without autoflush, each insert does not
         # scan thousands of them for changes (quadratic on a big broadcast).
         with self.session.no_autoflush:
-            for chat in await subscribed_chats(self.session):
-                await self._chat(chat, days, rows.get(chat.chat_id, {}))
+            async for chats in subscribed_chat_batches(self.session, size=self.chat_batch):
+                for chat in chats:
+                    await self._chat(chat, days, rows.get(chat.chat_id, {}))
         # One insert at the end: on SQLite the write lock is held for it, not for the pass.
-        added = await add_deliveries(self.session, rows=[plan.row for plan in self.planned])
+        added = await add_deliveries(
+            self.session,
+            rows=[plan.row for plan in self.planned],
+            slice_size=min(self.chat_batch, INSERT_SLICE),
+        )
         for plan in self.planned:
             if new_key(plan.row) in added:
                 self._count(plan)
@@ -323,7 +338,9 @@ async def dispatch(
     now: dt.datetime,
     settings: Settings,
     policy: SchedulePolicy | None = None,
+    chat_batch: int = CHAT_BATCH,
 ) -> DispatchReport:
-    """Mark settled days ready and queue every digest and update due at `now` (no commit)."""
+    """Mark settled days ready and queue every digest and update due at `now` (no commit);
+    chats are planned `chat_batch` at a time."""
     chosen = policy or SchedulePolicy.from_settings(settings)
-    return await _Dispatcher(session, now, chosen, settings).run()
+    return await _Dispatcher(session, now, chosen, settings, chat_batch).run()

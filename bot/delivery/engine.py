@@ -6,6 +6,10 @@ Guarantees and policies (see "Delivery semantics" in DESIGN.md):
   message id as it goes, so a crash mid-digest resumes at the first unsent message.
 - Journal: `sending` is committed before each call and the message id (or `sent`) after it.
   Many concurrent sends share one group commit, so the database never limits throughput.
+  A row becomes `sending` only once every limit granted its call a slot (scheduler, window,
+  shared gate): rows waiting for the rate limiter stay `pending` under their claim, so after a
+  crash only calls that may really have left count as ambiguous. The window place (or gate
+  slot) is held across that commit, so a slow commit never bunches calls over the limit.
 - Limits: `bot.ratelimit.RateScheduler` paces every send; a `RetryAfter` pauses that chat (or
   everything when several chats get one at once) and the message is retried; it does not count
   as a failed attempt.
@@ -63,6 +67,7 @@ from telegram.error import (
 )
 
 from bot.delivery.ratelimit import RateScheduler
+from bot.edition.buttons import digest_keyboard
 from bot.telegram.request import AiohttpRequest, ConnectionLost
 from storage.chats import deactivate, migrate_chat
 from storage.deliveries import (
@@ -84,6 +89,7 @@ from storage.deliveries import (
 log = logging.getLogger(__name__)
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+FORGET_EVERY = 30.0  # seconds between the scheduler's clean-ups of idle chats
 
 
 def build_delivery_bot(
@@ -104,8 +110,11 @@ def build_delivery_bot(
 class SendGate(Protocol):
     """A cluster-wide limit every call passes right before it goes out."""
 
-    async def acquire(self) -> None:
-        """Wait until one more call may start."""
+    async def acquire(self) -> float:
+        """Wait until one more call may start; the slot granted (monotonic seconds)."""
+
+    def missed(self, slot: float) -> bool:
+        """Whether it is too late now to start a call at `slot` (take another one)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +267,7 @@ class DeliveryEngine:
         self._active: dict[int, asyncio.Task[None]] = {}
         self._finishing: set[int] = set()  # rows whose last write released the claim
         self._wake = asyncio.Event()
+        self._forget_at = 0.0  # when the scheduler next drops chats it no longer constrains
 
     def wake(self) -> None:
         """Look for due rows now (the dispatcher queued some)."""
@@ -396,6 +406,9 @@ class DeliveryEngine:
 
     async def _claim(self) -> int:
         """Claim due rows up to the in-flight limit and start a sender for each."""
+        if self.monotonic() >= self._forget_at:  # else it keeps a state for every chat ever sent
+            self.scheduler.forget_idle()
+            self._forget_at = self.monotonic() + FORGET_EVERY
         room = self._claim_room()
         if room <= 0:
             return 0
@@ -433,24 +446,42 @@ class DeliveryEngine:
         """Send the row's unsent messages in order, handling each outcome."""
         while len(job.message_ids) < len(job.messages):
             await self._wait_turn(job.chat_id)
-            await self._write(job, state="sending")
-            while (hold := self.scheduler.window_delay()) > 0:  # noqa: ASYNC110
-                await asyncio.sleep(hold)
-            if self.gate is not None:
-                await self.gate.acquire()
-            self.scheduler.note_call()
+            await self._take_slot(job)
             try:
+                text = job.messages[len(job.message_ids)]
                 message = await self.bot.send_message(
                     job.chat_id,
-                    job.messages[len(job.message_ids)],
+                    text,
                     parse_mode=ParseMode.HTML,
                     link_preview_options=_NO_PREVIEW,
+                    reply_markup=digest_keyboard(text),  # ⭐ under each paper
                 )
             except TelegramError as error:
                 if not await self._handle_error(job, error):
                     return
                 continue
             await self._record_sent(job, message.message_id)
+
+    async def _take_slot(self, job: _Job) -> None:
+        """Wait for every limit to grant the call its slot, then commit `sending`: the row
+        says "may have left" only when the call is about to go out."""
+        while (hold := self.scheduler.window_delay()) > 0:  # noqa: ASYNC110
+            await asyncio.sleep(hold)
+        self.scheduler.book_call()  # no await since window_delay: the place is ours
+        try:
+            if self.gate is None:
+                await self._write(job, state="sending")
+            else:
+                slot = await self.gate.acquire()
+                await self._write(job, state="sending")
+                # A commit slower than the gate's tolerance lost the slot: take the next one
+                # (rare; the row is `sending` meanwhile, for one slot's wait).
+                while self.gate.missed(slot):
+                    slot = await self.gate.acquire()
+        except BaseException:
+            self.scheduler.cancel_call()
+            raise
+        self.scheduler.note_call(booked=True)
 
     async def _write(self, job: _Job, **values: Any) -> None:
         """Commit columns of the job's row (through the group commit)."""

@@ -75,6 +75,7 @@ class RateScheduler:
         self._paused_until = 0.0
         self._retries: deque[tuple[float, int, float]] = deque()
         self._actual: deque[float] = deque()
+        self._booked = 0  # calls given a place in the window that have not started yet
 
     def _state(self, chat_id: int) -> _ChatState:
         """The chat's state, created on first use."""
@@ -125,7 +126,8 @@ class RateScheduler:
     def window_delay(self) -> float:
         """Seconds to hold a call whose slot came due, so that the moments calls really start
         never exceed `global_rate` in any second (plus `window_margin`): event-loop lag can bunch
-        calls booked evenly, and Telegram counts arrivals, not bookings."""
+        calls booked evenly, and Telegram counts arrivals, not bookings. Calls booked with
+        `book_call` and not started yet count as starting now."""
         count = int(self.limits.global_rate)
         if count <= 0:
             return 0.0
@@ -133,13 +135,32 @@ class RateScheduler:
         span = 1.0 + self.limits.window_margin
         while self._actual and self._actual[0] <= now - span:
             self._actual.popleft()
-        if len(self._actual) < count:
+        room = count - self._booked  # places for calls that started already
+        if room <= 0:
+            return span / count  # a booked call has not started yet: look again shortly
+        if len(self._actual) < room:
             return 0.0
-        return self._actual[-count] + span - now
+        return self._actual[-room] + span - now
 
-    def note_call(self) -> None:
-        """Record that a call starts now (right after `window_delay` answered 0)."""
+    def book_call(self) -> None:
+        """Take a place in the window for a call that starts soon (right after `window_delay`
+        answered 0), e.g. once its journal entry is committed: until `note_call(booked=True)`
+        or `cancel_call`, it counts as starting at every moment, so the window stays exact
+        however long that takes."""
         if self.limits.global_rate > 0:
+            self._booked += 1
+
+    def cancel_call(self) -> None:
+        """Give back a place taken by `book_call` for a call that will not start."""
+        if self.limits.global_rate > 0:
+            self._booked = max(0, self._booked - 1)
+
+    def note_call(self, *, booked: bool = False) -> None:
+        """Record that a call starts now (right after `window_delay` answered 0, or after
+        `book_call` when `booked`)."""
+        if self.limits.global_rate > 0:
+            if booked:
+                self._booked = max(0, self._booked - 1)
             self._actual.append(self._clock())
 
     def pause_chat(self, chat_id: int, seconds: float) -> None:

@@ -49,16 +49,24 @@ class SharedRate:
         self._offsets: deque[float] = deque(maxlen=64)
         self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
-        """Wait for this worker's next slot; skip slots already missed by more than `late`."""
+    async def acquire(self) -> float:
+        """Wait for this worker's next slot and return it; skip slots already missed by more
+        than `late`."""
         while True:
             moment = await self._next_slot()
             delay = moment - self.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            if self.monotonic() - moment <= self.late:
-                return
-            self.wasted += 1
+            if not self.missed(moment):
+                return moment
+
+    def missed(self, slot: float) -> bool:
+        """Whether a call may no longer start at `slot` (more than `late` ago): the caller
+        did something slow after `acquire` (committed its journal entry) and needs another."""
+        if self.monotonic() - slot <= self.late:
+            return False
+        self.wasted += 1
+        return True
 
     async def _next_slot(self) -> float:
         """The next unused slot still worth waiting for, booking a batch when none is left."""

@@ -19,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from bot.digest.models import Digest, DigestError, MediaKind, Paper, ParseIssue
+from bot.digest.models import Digest, DigestError, IssueLog, MediaKind, Paper
 
 _FILE_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})\.json$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
@@ -42,7 +42,7 @@ class _Item:
 def parse_hf_json(text: str, *, source: str, date: dt.date | None = None) -> Digest:
     """Parse one HF daily-papers JSON document; raise DigestError only if nothing can be read."""
     body = text.lstrip("\ufeff")
-    issues: list[ParseIssue] = []
+    issues = IssueLog()
     if body.lstrip().startswith("["):
         items, envelope_date = _read_list(body, issues), None
     else:
@@ -52,7 +52,7 @@ def parse_hf_json(text: str, *, source: str, date: dt.date | None = None) -> Dig
     for index, item in enumerate(items):
         entry, raw = _entry(item)
         if entry is None:
-            issues.append(ParseIssue(line=item.line, message=f"entry {index + 1} is not an object"))
+            issues.add(item.line, f"entry {index + 1} is not an object")
             continue
         submitted = _submission_date(entry)
         if submitted is not None and (latest is None or submitted > latest):
@@ -70,11 +70,12 @@ def parse_hf_json(text: str, *, source: str, date: dt.date | None = None) -> Dig
         format="hf_json",
         papers=tuple(papers.values()),
         raw=text,
-        errors=tuple(issues),
+        errors=issues.issues(),
+        dropped_errors=issues.dropped,
     )
 
 
-def _read_list(body: str, issues: list[ParseIssue]) -> list[_Item]:
+def _read_list(body: str, issues: IssueLog) -> list[_Item]:
     """Decode a top-level list element by element, keeping each one's text and line.
 
     A list damaged part-way keeps the elements before the damage (with a ParseIssue); only a
@@ -90,20 +91,21 @@ def _read_list(body: str, issues: list[ParseIssue]) -> list[_Item]:
         try:
             value, end = decoder.raw_decode(body, position)
         except (ValueError, RecursionError) as exc:
-            issues.append(ParseIssue(line=line, message=f"invalid JSON: {exc}"))
+            issues.add(line, f"invalid JSON: {exc}")
             break
         items.append(_Item(value=value, raw=body[position:end], line=line))
         position = _skip_space(body, end)
         if body.startswith(",", position):
             position = _skip_space(body, position + 1)
         elif not body.startswith("]", position):
-            issues.append(ParseIssue(line=line, message="JSON list ends early"))
+            issues.add(line, "JSON list ends early")
             break
     else:
         if position >= len(body):
-            issues.append(ParseIssue(line=line, message="JSON list ends early"))
+            issues.add(line, "JSON list ends early")
     if issues and not items:
-        raise DigestError(f"invalid JSON: {issues[0].message}", line=issues[0].line)
+        first = issues.kept[0]
+        raise DigestError(f"invalid JSON: {first.message}", line=first.line)
     return items
 
 
@@ -195,18 +197,18 @@ def _paper_of(entry: dict[str, Any]) -> dict[str, Any]:
     return paper if isinstance(paper, dict) else entry
 
 
-def _paper(entry: dict[str, Any], raw: str, line: int, issues: list[ParseIssue]) -> Paper | None:
+def _paper(entry: dict[str, Any], raw: str, line: int, issues: IssueLog) -> Paper | None:
     """Build a Paper from one entry, or record why it cannot be built."""
     paper = _paper_of(entry)
     raw_id = paper.get("id")
     match = _ARXIV_ID.match(raw_id.strip()) if isinstance(raw_id, str) else None
     if match is None:
-        issues.append(ParseIssue(line=line, message=f"entry without a valid paper id: {raw_id!r}"))
+        issues.add(line, f"entry without a valid paper id: {raw_id!r}")
         return None
     arxiv_id = match[1]
     title = _one_line(paper.get("title")) or _one_line(entry.get("title"))
     if not title:
-        issues.append(ParseIssue(line=line, message=f"paper {arxiv_id} has no title"))
+        issues.add(line, f"paper {arxiv_id} has no title")
         return None
     media_url, media_kind = _media(entry)
     votes = paper.get("upvotes")

@@ -22,15 +22,10 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bot.digest.models import (
-    Digest,
-    DigestError,
-    MediaKind,
-    Paper,
-    ParseIssue,
-)
+from bot.digest.models import Digest, DigestError, IssueLog, MediaKind, Paper
 
 # A heading's `#`s may be followed by a tab or a no-break space too (editors and copy-paste
 # produce them); a `### [` without any space is still a paper heading.
@@ -69,25 +64,29 @@ class _Body:
     authors: tuple[str, ...] = ()
     truncated: bool = False
     sections: list[tuple[str | None, list[str]]] = field(default_factory=list)
-    issues: list[ParseIssue] = field(default_factory=list)
+    issues: IssueLog = field(default_factory=IssueLog)
     seen: set[str] = field(default_factory=set)  # the `Vote`/`Authors` fields already read
 
 
 def parse_markdown(text: str, *, source: str) -> Digest:
-    """Parse one Markdown digest; raise DigestError only when no digest heading exists."""
+    """Parse one Markdown digest; raise DigestError only when no digest heading exists.
+
+    Blocks are visited as their boundaries are found and issues past `MAX_ISSUES` are only
+    counted, so a file of millions of broken headings costs no memory per line.
+    """
     body = text[1:] if text.startswith("\ufeff") else text
-    starts = [m.start() + 1 for m in _BOUNDARY.finditer(body)]
-    if _STARTS_WITH_HEAD.match(body):
-        starts.insert(0, 0)
+    starts = _block_starts(body)
     date: dt.date | None = None
     papers: dict[str, Paper] = {}
-    issues: list[ParseIssue] = []
-    line = 1 + body.count("\n", 0, starts[0]) if starts else 1
-    for index, start in enumerate(starts):
-        end = starts[index + 1] if index + 1 < len(starts) else len(body)
-        if index:
-            line += body.count("\n", starts[index - 1], start)
-        block = body[start:end]
+    issues = IssueLog()
+    line, previous = 1, 0
+    start = next(starts, None)
+    while start is not None:
+        following = next(starts, None)
+        line += body.count("\n", previous, start)
+        previous = start
+        block = body[start : len(body) if following is None else following]
+        start = following
         if block[2] != "#":
             date = _read_daily(block, line, date, issues)
             continue
@@ -103,13 +102,20 @@ def parse_markdown(text: str, *, source: str) -> Digest:
         format="markdown",
         papers=tuple(papers.values()),
         raw=text,
-        errors=tuple(issues),
+        errors=issues.issues(),
+        dropped_errors=issues.dropped,
     )
 
 
-def _read_daily(
-    block: str, line: int, date: dt.date | None, issues: list[ParseIssue]
-) -> dt.date | None:
+def _block_starts(body: str) -> Iterator[int]:
+    """The offsets where `## ` and `### ` blocks start, in order."""
+    if _STARTS_WITH_HEAD.match(body):
+        yield 0
+    for match in _BOUNDARY.finditer(body):
+        yield match.start() + 1
+
+
+def _read_daily(block: str, line: int, date: dt.date | None, issues: IssueLog) -> dt.date | None:
     """Read a `## ` heading's date; the first valid one wins, later different ones are noted."""
     match = _DAILY.match(block)
     if match is None:
@@ -117,15 +123,15 @@ def _read_daily(
     try:
         found = dt.date(int(match[1]), int(match[2]), int(match[3]))
     except ValueError:
-        issues.append(ParseIssue(line=line, message="invalid date in Daily Papers heading"))
+        issues.add(line, "invalid date in Daily Papers heading")
         return date
     if date is not None and found != date:
-        issues.append(ParseIssue(line=line, message=f"second heading dated {found}, kept {date}"))
+        issues.add(line, f"second heading dated {found}, kept {date}")
         return date
     return found
 
 
-def _read_paper(block: str, line: int, issues: list[ParseIssue]) -> Paper | None:
+def _read_paper(block: str, line: int, issues: IssueLog) -> Paper | None:
     """Read one `### ` block into a Paper, or record why it cannot be read."""
     lines = block.split("\n")
     heading = lines[0].rstrip()
@@ -135,9 +141,8 @@ def _read_paper(block: str, line: int, issues: list[ParseIssue]) -> Paper | None
     if head is None:
         return None
     title, arxiv_id = head
-    state = _Body()
+    state = _Body(issues=issues)
     _read_body(lines, line, state, start=1)
-    issues.extend(state.issues)
     # One validation call with plain dicts for the sections: about twice as fast as building
     # each SummarySection separately, which matters at tens of thousands of papers a second.
     return Paper.model_validate(
@@ -157,8 +162,11 @@ def _read_paper(block: str, line: int, issues: list[ParseIssue]) -> Paper | None
     )
 
 
-def _read_heading(heading: str, line: int, issues: list[ParseIssue]) -> tuple[str, str] | None:
+def _read_heading(heading: str, line: int, issues: IssueLog) -> tuple[str, str] | None:
     """Return (title, arXiv id) from a `### [title](link)` line, or None with an issue."""
+    if "](" not in heading:  # no link at all: the usual shape of damage, so answered first
+        issues.add(line, "paper heading has no arXiv link")
+        return None
     cut = heading.rfind(_ABS_LINK)
     close = heading.find(")", cut)
     if cut > 4 and close > 0 and heading.startswith("### ["):
@@ -170,19 +178,19 @@ def _read_heading(heading: str, line: int, issues: list[ParseIssue]) -> tuple[st
         arxiv_id = _strip_version(found[1].strip().split(" ", 1)[0])
         title = found[0].strip()
         if _ARXIV_ID.fullmatch(arxiv_id) is None:
-            issues.append(ParseIssue(line=line, message=f"unrecognised arXiv id {arxiv_id!r}"))
+            issues.add(line, f"unrecognised arXiv id {arxiv_id!r}")
             return None
         if not title:
-            issues.append(ParseIssue(line=line, message="paper heading has an empty title"))
+            issues.add(line, "paper heading has an empty title")
             return None
         return title, arxiv_id
     recovered = _RECOVER.search(heading)
     title_end = heading.rfind("](")
     if recovered is None or not heading.startswith("### [") or title_end <= 5:
-        issues.append(ParseIssue(line=line, message="paper heading has no arXiv link"))
+        issues.add(line, "paper heading has no arXiv link")
         return None
     arxiv_id = _strip_version(recovered[1])
-    issues.append(ParseIssue(line=line, message=f"no arxiv.org/abs link; id {arxiv_id} recovered"))
+    issues.add(line, f"no arxiv.org/abs link; id {arxiv_id} recovered")
     return heading[5:title_end].strip(), arxiv_id
 
 
@@ -269,12 +277,10 @@ def _read_field(text: str, number: int, state: _Body) -> None:
     """
     name, _, value = text.partition(":")
     if name in state.seen:
-        state.issues.append(
-            ParseIssue(
-                line=number,
-                message=f"second '{name}:' line in one paper block (is a paper heading "
-                "above it damaged?); ignored",
-            )
+        state.issues.add(
+            number,
+            f"second '{name}:' line in one paper block (is a paper heading above it damaged?); "
+            "ignored",
         )
         return
     state.seen.add(name)
@@ -290,7 +296,7 @@ def _read_vote(value: str, number: int, state: _Body) -> None:
     if cleaned.isdigit():
         state.votes = int(cleaned)
     elif cleaned not in ("", "-", "?", "N/A"):
-        state.issues.append(ParseIssue(line=number, message=f"unreadable vote {value[:40]!r}"))
+        state.issues.add(number, f"unreadable vote {value[:40]!r}")
 
 
 def _read_authors(value: str, state: _Body) -> None:

@@ -68,6 +68,41 @@ class ParseIssue(_Frozen):
     message: str
 
 
+MAX_ISSUES = 100  # issues kept per digest: a damaged file must not cost memory per line
+DAMAGE_MIN_ERRORS = 10  # "mostly damage" takes more errors than this, and more than papers
+
+
+class IssueLog:
+    """A digest's parse issues while parsing: the first `MAX_ISSUES` kept, the rest counted."""
+
+    __slots__ = ("dropped", "first_dropped", "kept")
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self.kept: list[ParseIssue] = []
+        self.dropped = 0
+        self.first_dropped = 0  # the line of the first issue not kept
+
+    def add(self, line: int, message: str) -> None:
+        """Record an issue; past the cap only its count (and the first one's line) is kept."""
+        if len(self.kept) < MAX_ISSUES:
+            self.kept.append(ParseIssue(line=line, message=message))
+        else:
+            self.first_dropped = self.first_dropped or line
+            self.dropped += 1
+
+    def __len__(self) -> int:
+        """Every issue recorded, kept or not."""
+        return len(self.kept) + self.dropped
+
+    def issues(self) -> tuple[ParseIssue, ...]:
+        """The kept issues, then one `… and N more` issue if any were dropped."""
+        if not self.dropped:
+            return tuple(self.kept)
+        more = ParseIssue(line=self.first_dropped, message=f"… and {self.dropped} more")
+        return (*self.kept, more)
+
+
 class Digest(_Frozen):
     """A day's digest: its papers in file order, the raw text, and what could not be parsed."""
 
@@ -76,4 +111,18 @@ class Digest(_Frozen):
     format: SourceFormat
     papers: tuple[Paper, ...] = ()
     raw: str = ""
-    errors: tuple[ParseIssue, ...] = ()
+    errors: tuple[ParseIssue, ...] = ()  # at most MAX_ISSUES, then one `… and N more`
+    dropped_errors: int = 0  # the N of that last issue: errors counted but not kept
+
+    @property
+    def error_count(self) -> int:
+        """How many issues the parser found, kept or not."""
+        return (
+            len(self.errors) - 1 + self.dropped_errors if self.dropped_errors else len(self.errors)
+        )
+
+    @property
+    def mostly_damage(self) -> bool:
+        """More errors than papers, and more than a few: not worth storing as the day."""
+        errors = self.error_count
+        return errors > DAMAGE_MIN_ERRORS and errors > len(self.papers)

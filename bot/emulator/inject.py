@@ -12,6 +12,7 @@ from bot.emulator.state import (
     State,
     command_entities,
     message_to_api,
+    public_poll,
 )
 
 
@@ -105,6 +106,36 @@ def document_upload(
         document=document_object(stored),
     )
     return state.push_update("message", message_to_api(message, chat))
+
+
+def poll_vote(
+    state: State, *, chat_id: int, user_id: int, message_id: int, options: list[int]
+) -> int:
+    """A user's answer to a poll (their earlier one withdrawn): a `poll` update with the counts,
+    as Telegram sends bots about their own polls (and `poll_answer` when it is not anonymous)."""
+    message = state.find_message(chat_id, message_id)
+    if message is None or message.poll is None:
+        raise LookupError(f"chat {chat_id} has no poll {message_id}")
+    poll = message.poll
+    if poll["is_closed"]:
+        raise ValueError("the poll is closed")
+    answers: dict[int, list[int]] = poll.setdefault("_answers", {})
+    for index in answers.pop(user_id, []):
+        poll["options"][index]["voter_count"] -= 1
+    if options:
+        answers[user_id] = list(options)
+        for index in options:
+            poll["options"][index]["voter_count"] += 1
+    poll["total_voter_count"] = len(answers)
+    if not poll["is_anonymous"]:
+        answer = {
+            "poll_id": poll["id"],
+            "user": state.user(user_id).to_api(),
+            "option_ids": options,
+            "option_persistent_ids": [poll["options"][i]["persistent_id"] for i in options],
+        }
+        state.push_update("poll_answer", answer)
+    return state.push_update("poll", public_poll(poll))
 
 
 def bot_membership(

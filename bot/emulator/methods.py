@@ -26,6 +26,7 @@ from bot.emulator.state import (
     User,
     bad_request,
     message_to_api,
+    public_poll,
 )
 
 _BUTTON_ACTIONS = (
@@ -55,6 +56,7 @@ _CHAT_ACTIONS = frozenset(
         "upload_video_note",
     ]
 )
+UPLOAD_LIMIT = 50 * 1024 * 1024  # bytes a bot may upload through the Bot API
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _QUERY_EXPIRED = "query is too old and response timeout expired or query ID is invalid"
 _NOT_MODIFIED = (
@@ -87,8 +89,18 @@ _JSON_PARAMS = frozenset(
         "scope",
         "allowed_updates",
         "button",
+        "options",
+        "question_entities",
     ]
 )
+# Telegram's limits for photos (sendPhoto) and polls (sendPoll, Bot API 10).
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+PHOTO_MAX_SIDES = 10_000  # width + height
+PHOTO_MAX_RATIO = 20
+POLL_QUESTION = (1, 300)
+POLL_OPTION = (1, 100)
+POLL_OPTIONS = (2, 12)
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +189,9 @@ class BotApi:
             "getchatadministrators": self.get_chat_administrators,
             "getchatmembercount": self.get_chat_member_count,
             "senddocument": self.send_document,
+            "sendphoto": self.send_photo,
+            "sendpoll": self.send_poll,
+            "stoppoll": self.stop_poll,
             "getfile": self.get_file,
             "sendchataction": self.send_chat_action,
             "logout": self.log_out,
@@ -276,12 +291,109 @@ class BotApi:
             document=document_object(stored),
         )
 
+    def send_photo(self, params: Params) -> JSON:
+        """sendPhoto: an uploaded PNG or JPEG (size and shape checked) or a stored file_id."""
+        chat = self.state.writable_chat(params.values.get("chat_id"))
+        stored, (width, height) = self._photo(params)
+        caption, entities = formatted(
+            params, "caption", "caption_entities", CAPTION_LIMIT, "message caption is too long"
+        )
+        markup = reply_markup(params)
+        reply_to = self._reply_to(chat, params)
+        self.admit(chat)
+        size = {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+        photo = [size | {"width": width, "height": height, "file_size": len(stored.data)}]
+        return self.deliver(
+            chat,
+            text=caption,
+            entities=entities,
+            reply_markup=markup,
+            reply_to_message_id=reply_to,
+            photo=photo,
+        )
+
+    def _photo(self, params: Params) -> tuple[StoredFile, tuple[int, int]]:
+        """The photo a sendPhoto call names, with its width and height."""
+        value = params.values.get("photo")
+        if isinstance(value, Upload):
+            if not value.data:
+                raise bad_request("file must be non-empty")
+            if len(value.data) > PHOTO_MAX_BYTES:
+                raise bad_request("PHOTO_INVALID_DIMENSIONS")
+            shape = image_size(value.data)
+            if shape is None:
+                raise bad_request("IMAGE_PROCESS_FAILED")
+            width, height = shape
+            if width + height > PHOTO_MAX_SIDES or max(shape) > PHOTO_MAX_RATIO * min(shape):
+                raise bad_request("PHOTO_INVALID_DIMENSIONS")
+            return store_file(self.state, value.data, value.filename, value.content_type), shape
+        if isinstance(value, str) and value in self.state.files:
+            stored = self.state.files[value]
+            return stored, image_size(stored.data) or (0, 0)
+        if not value:
+            raise bad_request("there is no photo in the request")
+        raise bad_request("wrong file identifier/HTTP URL specified")
+
+    def send_poll(self, params: Params) -> JSON:
+        """sendPoll: a regular poll, its question and options checked like Telegram."""
+        chat = self.state.writable_chat(params.values.get("chat_id"))
+        question = parsed_text(params.text("question"), params.text("question_parse_mode"))
+        if not POLL_QUESTION[0] <= utf16_len(question) <= POLL_QUESTION[1]:
+            raise bad_request(
+                "POLL_QUESTION_INVALID" if question else "poll question must be non-empty"
+            )
+        options = poll_options(params.raw("options"))
+        anonymous = params.values.get("is_anonymous") is None or params.flag("is_anonymous")
+        if not anonymous and chat.type == "channel":
+            raise bad_request("non-anonymous polls can't be sent to channel chats")
+        kind = params.text("type", "regular")
+        if kind not in ("regular", "quiz"):
+            raise bad_request("wrong poll type specified")
+        markup = reply_markup(params)
+        reply_to = self._reply_to(chat, params)
+        self.admit(chat)
+        poll: JSON = {
+            "id": self.state.unique("5"),
+            "question": question,
+            "options": [
+                {"text": text, "voter_count": 0, "persistent_id": str(number)}
+                for number, text in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": anonymous,
+            "type": kind,
+            "allows_multiple_answers": params.flag("allows_multiple_answers"),
+            # Bot API 9.6 / 10: answers may be changed unless the bot says not; open to anyone
+            "allows_revoting": params.values.get("allows_revoting") is None
+            or params.flag("allows_revoting"),
+            "members_only": params.flag("members_only"),
+        }
+        return self.deliver(chat, reply_markup=markup, reply_to_message_id=reply_to, poll=poll)
+
+    def stop_poll(self, params: Params) -> JSON:
+        """stopPoll: close one of the bot's polls; returns the final Poll."""
+        chat = self.state.resolve_chat(params.values.get("chat_id"))
+        message = self.state.find_message(chat.id, params.integer("message_id"))
+        if message is None or message.poll is None:
+            raise bad_request("message with poll to stop not found")
+        if not message.from_bot:
+            raise bad_request("message can't be edited")
+        if message.poll["is_closed"]:
+            raise bad_request("poll has already been closed")
+        message.poll["is_closed"] = True
+        message.reply_markup = reply_markup(params)
+        self._edited(chat, message)
+        return public_poll(message.poll)
+
     def _document(self, params: Params) -> StoredFile:
         """The file a sendDocument call names."""
         value = params.values.get("document")
         if isinstance(value, Upload):
             if not value.data:
                 raise bad_request("file must be non-empty")
+            if len(value.data) > UPLOAD_LIMIT:
+                raise ApiError(413, "Request Entity Too Large")
             return store_file(self.state, value.data, value.filename, value.content_type)
         if isinstance(value, str) and value in self.state.files:
             return self.state.files[value]
@@ -682,6 +794,55 @@ def store_file(state: State, data: bytes, name: str | None, mime: str | None) ->
     state.files[file_id] = stored
     state.paths[stored.file_path] = stored
     return stored
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG or baseline/progressive JPEG, None when it is neither."""
+    if data.startswith(_PNG_SIGNATURE) and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if not data.startswith(b"\xff\xd8"):
+        return None
+    index = 2
+    while index + 9 < len(data) and data[index] == 0xFF:
+        marker, length = data[index + 1], int.from_bytes(data[index + 2 : index + 4], "big")
+        if marker in (0xC0, 0xC1, 0xC2):
+            height = int.from_bytes(data[index + 5 : index + 7], "big")
+            return int.from_bytes(data[index + 7 : index + 9], "big"), height
+        index += 2 + length
+    return None
+
+
+def parsed_text(text: str, mode: str) -> str:
+    """A poll's question or option as shown: HTML parsed when asked (entities dropped), trimmed."""
+    if mode.lower() == "html":
+        try:
+            text = parse_html_entities(text)[0]
+        except EntityParseError as error:
+            raise bad_request(f"can't parse entities: {error}") from None
+    elif mode:
+        raise bad_request(f"unsupported parse_mode {mode!r} (emulator: HTML)")
+    return text.strip()
+
+
+def poll_options(raw: object) -> list[str]:
+    """The option texts of sendPoll's InputPollOption list (plain strings accepted too)."""
+    if not isinstance(raw, list):
+        raise bad_request("can't parse options JSON object")
+    texts = []
+    for option in raw:
+        text = option.get("text") if isinstance(option, dict) else option
+        if not isinstance(text, str):
+            raise bad_request("can't parse InputPollOption JSON object")
+        mode = option.get("text_parse_mode") if isinstance(option, dict) else None
+        text = parsed_text(text, str(mode or ""))
+        if not POLL_OPTION[0] <= utf16_len(text) <= POLL_OPTION[1]:
+            raise bad_request("POLL_OPTION_INVALID")
+        texts.append(text)
+    if not POLL_OPTIONS[0] <= len(texts) <= POLL_OPTIONS[1]:
+        raise bad_request("POLL_OPTIONS_COUNT_INVALID" if texts else "poll must have options")
+    if len(set(texts)) != len(texts):
+        raise bad_request("POLL_ANSWERS_INVALID")
+    return texts
 
 
 def document_object(stored: StoredFile) -> JSON:

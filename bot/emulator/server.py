@@ -306,6 +306,12 @@ class Emulator:
             caption=caption,
         )
 
+    def vote_poll(self, *, chat_id: int, user_id: int, message_id: int, options: list[int]) -> int:
+        """A user answers one of the bot's polls (a new answer replaces theirs); the update_id."""
+        return inject.poll_vote(
+            self.state, chat_id=chat_id, user_id=user_id, message_id=message_id, options=options
+        )
+
     def channel_post(self, *, chat_id: int, text: str) -> int:
         """A post in a channel the bot is in; returns the update_id."""
         self.state.add_chat(chat_id, type="channel")

@@ -99,6 +99,8 @@ class Message:
     entities: list[JSON] = field(default_factory=list)
     reply_markup: JSON | None = None
     document: JSON | None = None
+    photo: list[JSON] | None = None  # PhotoSize objects, as Telegram returns them
+    poll: JSON | None = None  # the Poll object, its counts kept current
     reply_to_message_id: int | None = None
     link_preview_options: JSON | None = None
     edit_date: int | None = None
@@ -123,6 +125,8 @@ class ChatEvent:
     entities: tuple[JSON, ...] = ()
     reply_markup: JSON | None = None
     document: JSON | None = None
+    photo: list[JSON] | None = None
+    poll: JSON | None = None
     show_alert: bool = False
     at: float = 0.0
 
@@ -136,6 +140,8 @@ class ChatEvent:
             "entities": list(self.entities),
             "reply_markup": self.reply_markup,
             "document": self.document,
+            "photo": self.photo,
+            "poll": self.poll,
             "show_alert": self.show_alert,
             "at": self.at,
         }
@@ -196,11 +202,16 @@ def message_to_api(message: Message, chat: Chat, *, nested: bool = True) -> JSON
     else:
         data["from"] = message.sender.to_api()
     text_key, entities_key = "text", "entities"
-    if message.document is not None:
+    media = message.document is not None or message.photo is not None
+    if media:
         text_key, entities_key = "caption", "caption_entities"
     if message.document is not None:
         data["document"] = message.document
-    if message.text or not message.document:
+    if message.photo is not None:
+        data["photo"] = message.photo
+    if message.poll is not None:
+        data["poll"] = public_poll(message.poll)
+    elif message.text or not media:
         data[text_key] = message.text
     if message.entities:
         data[entities_key] = message.entities
@@ -211,6 +222,11 @@ def message_to_api(message: Message, chat: Chat, *, nested: bool = True) -> JSON
     if message.edit_date is not None:
         data["edit_date"] = message.edit_date
     return data
+
+
+def public_poll(poll: JSON) -> JSON:
+    """A Poll object as Telegram shows it: the emulator's own bookkeeping (`_…` keys) left out."""
+    return {key: value for key, value in poll.items() if not key.startswith("_")}
 
 
 def command_entities(text: str) -> list[JSON]:
@@ -363,6 +379,8 @@ class State:
             entities=tuple(message.entities),
             reply_markup=message.reply_markup,
             document=message.document,
+            photo=message.photo,
+            poll=public_poll(message.poll) if message.poll is not None else None,
             at=at,
             **extra,
         )

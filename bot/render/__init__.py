@@ -12,6 +12,7 @@ from bot.render.markup import (
 from bot.render.papers import (
     InlineArticle,
     clip,
+    excerpt,
     one_line,
     pack_blocks,
     render_digest,
@@ -29,6 +30,7 @@ __all__ = [
     "Lang",
     "clip",
     "escape",
+    "excerpt",
     "one_line",
     "pack_blocks",
     "render_digest",

@@ -23,6 +23,12 @@ class Labels:
     hf_page: str
     featured: str
     followed: str
+    english_summary: str  # marks English text shown where a Korean summary is missing
+    korean_summary: str
+    stars: str  # str.format template with {count}
+    project_page: str
+    comments: str  # str.format template with {count}
+    submitted_by: str  # str.format template with {name}
 
     @classmethod
     def ko(cls) -> Labels:
@@ -39,6 +45,12 @@ class Labels:
             hf_page="HF 페이지",
             featured="소개된 날",
             followed="팔로우한 저자",
+            english_summary="🇬🇧 영문 요약",
+            korean_summary="🇰🇷 한국어 요약",
+            stars="⭐ {count}",
+            project_page="프로젝트 페이지",
+            comments="💬 댓글 {count}개",
+            submitted_by="🙋 {name} 님이 올림",
         )
 
     @classmethod
@@ -56,6 +68,12 @@ class Labels:
             hf_page="HF page",
             featured="Featured on",
             followed="followed author",
+            english_summary="🇬🇧 English summary",
+            korean_summary="🇰🇷 Korean summary",
+            stars="⭐ {count}",
+            project_page="Project page",
+            comments="💬 {count} comments",
+            submitted_by="🙋 submitted by {name}",
         )
 
     @classmethod

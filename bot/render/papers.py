@@ -10,7 +10,7 @@ from bot.digest.models import Paper, SummarySection
 from bot.render.labels import Labels, Lang
 from bot.render.markup import MESSAGE_LIMIT, escape, split_html, utf16_len, visible_length
 
-ABSTRACT_PREVIEW = 300  # characters of an abstract shown when a paper has no summary
+ABSTRACT_PREVIEW = 300  # UTF-16 units of an abstract shown in place of (or beside) a summary
 FULL_AUTHORS = 30  # /paper lists every author up to this many
 LINE_TITLE = 150  # a result line's title is clipped here to stay one line on a phone
 INLINE_TITLE = 256
@@ -132,13 +132,38 @@ def _section_lines(section: SummarySection) -> list[str]:
     return lines
 
 
-def _preview_lines(paper: Paper) -> list[str]:
-    """The summary's first section, else the start of the abstract, else nothing."""
-    if paper.summary:
-        return _section_lines(paper.summary[0])
-    if paper.abstract and paper.abstract.strip():
-        return [escape(clip(one_line(paper.abstract), ABSTRACT_PREVIEW))]
-    return []
+def excerpt(text: str, limit: int = ABSTRACT_PREVIEW) -> str:
+    """Plain `text` on one line, cut to at most `limit` UTF-16 units: at a sentence's end when
+    one is in the second half, else as `clip` cuts, with "…"."""
+    flat = one_line(text)
+    if utf16_len(flat) <= limit:
+        return flat
+    head = _prefix_within(flat, limit - 2)
+    end = max(head.rfind(mark) for mark in (". ", "? ", "! "))
+    if end >= len(head) // 2:
+        return head[: end + 1] + " …"
+    return clip(flat, limit)
+
+
+def _english_lines(paper: Paper) -> list[str]:
+    """The HF one-line summary and the start of the abstract, escaped (none when it has neither)."""
+    texts = [paper.ai_summary or "", excerpt(paper.abstract or "")]
+    return [escape(one_line(text)) for text in texts if text.strip()]
+
+
+def _preview_lines(paper: Paper, lang: Lang) -> list[str]:
+    """What a digest shows of a paper in the chat's language.
+
+    Korean chats: the Korean summary's first section, else the English text marked as English.
+    English chats: the English text only, never the Korean bullets.
+    """
+    korean = _section_lines(paper.summary[0]) if lang != "en" and paper.summary else []
+    if korean:
+        return korean
+    english = _english_lines(paper)
+    if english and lang != "en":
+        return [f"<i>{escape(Labels.for_lang(lang).english_summary)}</i>", *english]
+    return english
 
 
 def _meta_line(paper: Paper, lang: Lang, *, keep: int) -> str:
@@ -164,7 +189,7 @@ def _digest_block(paper: Paper, rank: int, lang: Lang, *, followed: bool) -> str
     """One paper of a digest: rank, star, linked title, votes, authors and a preview."""
     star = "★ " if followed else ""
     lines = [f"<b>{rank}.</b> {star}<b>{_title_link(paper)}</b>", _meta_line(paper, lang, keep=3)]
-    return "\n".join([*lines, *_preview_lines(paper)])
+    return "\n".join([*lines, *_preview_lines(paper, lang)])
 
 
 def render_digest(
@@ -193,15 +218,38 @@ def render_digest(
     return pack_blocks(blocks)
 
 
+def _web_url(url: str | None) -> str | None:
+    """`url` when it is a plain http(s) address (a link to anything else is not shown)."""
+    return url if url and url.startswith(("https://", "http://")) and " " not in url else None
+
+
 def _links_line(paper: Paper, labels: Labels) -> str:
-    """Links to the arXiv page, the PDF and the Hugging Face page."""
+    """Links to the arXiv page, the PDF, the Hugging Face page, the code and the project page."""
     paper_id = paper.arxiv_id
     links = [
         _link(_abs_url(paper), "arXiv"),
         _link(f"https://arxiv.org/pdf/{paper_id}", "PDF"),
         _link(f"https://huggingface.co/papers/{paper_id}", labels.hf_page),
     ]
+    if _web_url(paper.github_repo):
+        stars = paper.github_stars
+        count = "" if stars is None else " " + escape(labels.stars.format(count=stars))
+        links.append(_link(paper.github_repo or "", "GitHub") + count)
+    if _web_url(paper.project_page):
+        links.append(_link(paper.project_page or "", labels.project_page))
     return "🔗 " + " · ".join(links)
+
+
+def _community_line(paper: Paper, labels: Labels) -> str | None:
+    """Comments on the HF page, who put the paper on the list and their organization, if known."""
+    parts = []
+    if paper.num_comments is not None:
+        parts.append(labels.comments.format(count=paper.num_comments))
+    if paper.submitter:
+        parts.append(labels.submitted_by.format(name=one_line(paper.submitter)))
+    if paper.organization:
+        parts.append(f"🏢 {one_line(paper.organization)}")
+    return escape(" · ".join(parts)) if parts else None
 
 
 def _days_line(days: Sequence[tuple[dt.date, int | None]], labels: Labels) -> str:
@@ -210,21 +258,41 @@ def _days_line(days: Sequence[tuple[dt.date, int | None]], labels: Labels) -> st
     return f"📅 {escape(labels.featured)}: {shown}"
 
 
-def _summary_blocks(paper: Paper, labels: Labels) -> list[str]:
-    """Every summary section, else the whole abstract, else a note that there is none."""
+def _korean_blocks(paper: Paper, labels: Labels, provenance: str | None) -> list[str]:
+    """The Korean summary under its heading (and where it came from), section by section."""
+    heading = f"<b>{escape(labels.korean_summary)}</b>"
+    if provenance:
+        heading += f" · <i>{provenance}</i>"
     sections = ["\n".join(_section_lines(section)) for section in paper.summary]
     sections = [section for section in sections if section]
-    if sections:
-        return sections
+    if not sections:
+        return [f"{heading}\n<i>{escape(labels.no_summary)}</i>"]
+    return [f"{heading}\n{sections[0]}", *sections[1:]]
+
+
+def _english_blocks(paper: Paper, labels: Labels) -> list[str]:
+    """The HF one-line summary and the start of the abstract under their heading, if any."""
+    summary = one_line(paper.ai_summary or "")
+    lines = [escape(summary)] if summary else []
     if paper.abstract and paper.abstract.strip():
-        return [f"<b>{escape(labels.abstract)}</b>\n{escape(paper.abstract.strip())}"]
-    return [f"<i>{escape(labels.no_summary)}</i>"]
+        lines.extend([f"<b>{escape(labels.abstract)}</b>", escape(excerpt(paper.abstract))])
+    if not lines:
+        return []
+    return ["\n".join([f"<b>{escape(labels.english_summary)}</b>", *lines])]
 
 
 def render_paper(
-    paper: Paper, *, days: Sequence[tuple[dt.date, int | None]], lang: Lang
+    paper: Paper,
+    *,
+    days: Sequence[tuple[dt.date, int | None]],
+    lang: Lang,
+    provenance: str | None = None,
 ) -> list[str]:
-    """Everything about one paper for /paper, as messages within Telegram's limit."""
+    """Everything about one paper for /paper, as messages within Telegram's limit.
+
+    Both languages are shown, the chat's first; `provenance` is an optional line of trusted
+    HTML saying where the Korean summary came from.
+    """
     labels = Labels.for_lang(lang)
     head = [
         f"<b>{_title_link(paper)}</b>",
@@ -235,8 +303,16 @@ def render_paper(
     )
     if authors:
         head.append(f"👤 {escape(authors)}")
-    tail = [_links_line(paper, labels), *([_days_line(days, labels)] if days else [])]
-    return pack_blocks(["\n".join(head), *_summary_blocks(paper, labels), "\n".join(tail)])
+    korean = _korean_blocks(paper, labels, provenance)
+    english = _english_blocks(paper, labels)
+    summaries = [*english, *korean] if lang == "en" else [*korean, *english]
+    community = _community_line(paper, labels)
+    tail = [
+        _links_line(paper, labels),
+        *([community] if community else []),
+        *([_days_line(days, labels)] if days else []),
+    ]
+    return pack_blocks(["\n".join(head), *summaries, "\n".join(tail)])
 
 
 def render_paper_line(paper: Paper, *, rank: int | None, lang: Lang) -> str:
@@ -250,10 +326,13 @@ def render_paper_line(paper: Paper, *, rank: int | None, lang: Lang) -> str:
 
 
 def _inline_description(paper: Paper, lang: Lang) -> str:
-    """Votes, authors and the start of the summary, as plain text for the result list."""
+    """Votes, authors and the start of the summary in the chat's language, as plain text."""
     authors = shorten_authors(paper.authors, truncated=paper.authors_truncated, lang=lang, keep=2)
-    first = " ".join(bullet for section in paper.summary[:1] for bullet in section.bullets)
-    preview = one_line(first or paper.abstract or "")
+    korean = paper.summary[:1] if lang != "en" else ()
+    preview = one_line(" ".join(bullet for section in korean for bullet in section.bullets))
+    if not preview:
+        english = one_line(paper.ai_summary or paper.abstract or "")
+        preview = f"🇬🇧 {english}" if english and lang != "en" else english
     lines = [" · ".join([_votes(paper.votes), *([authors] if authors else [])])]
     return clip("\n".join([*lines, *([preview] if preview else [])]), INLINE_DESCRIPTION)
 
@@ -262,7 +341,7 @@ def render_inline_article(paper: Paper, *, lang: Lang) -> InlineArticle:
     """The inline-mode result for a paper: title, description and one message's HTML."""
     labels = Labels.for_lang(lang)
     lines = [f"<b>{_title_link(paper)}</b>", _meta_line(paper, lang, keep=3)]
-    body = "\n".join([*lines, *_preview_lines(paper), "", _links_line(paper, labels)])
+    body = "\n".join([*lines, *_preview_lines(paper, lang), "", _links_line(paper, labels)])
     pieces = split_html(body, MESSAGE_LIMIT - 2)
     text = pieces[0] + ("\n…" if len(pieces) > 1 else "")
     title = clip(one_line(paper.title) or paper.arxiv_id, INLINE_TITLE)

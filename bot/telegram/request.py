@@ -10,6 +10,7 @@ an error message.
 
 from __future__ import annotations
 
+import json
 import re
 import urllib.parse
 import urllib.request
@@ -20,6 +21,8 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+from bot import metrics
 
 _TOKEN_IN_PATH = re.compile(r"(/(?:file/)?bot)[^/\s'\"]+")  # …/bot<token>/method in an error text
 _JSON = {"Content-Type": "application/json"}
@@ -133,13 +136,15 @@ class AiohttpRequest(BaseRequest):
             async with session.request(
                 method, url, timeout=timeout, allow_redirects=False, **options
             ) as response:
-                return response.status, await response.read()
+                status, body = response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut(_redact(f"aiohttp.{type(error).__name__}: {error}")) from error
         except aiohttp.ClientConnectorError as error:  # nothing was sent
             raise NetworkError(_redact(f"aiohttp.{type(error).__name__}: {error}")) from error
         except aiohttp.ClientError as error:  # e.g. the server hung up before answering
             raise ConnectionLost(_redact(f"aiohttp.{type(error).__name__}: {error}")) from error
+        _count(url, status, body)
+        return status, body
 
     def _proxy(self, url: str) -> str | None:
         """The environment's proxy for `url`'s scheme and host (None: connect directly)."""
@@ -168,6 +173,20 @@ class AiohttpRequest(BaseRequest):
         return aiohttp.ClientTimeout(
             total=total, connect=getting, sock_connect=connect, sock_read=read
         )
+
+
+def _count(url: str, status: int, body: bytes) -> None:
+    """Metrics of one answer: a message sent, or a 429 and its retry_after."""
+    method = url.rsplit("/", 1)[-1]
+    if status == 200 and method.startswith("send") and method != "sendChatAction":
+        metrics.MESSAGES_SENT.labels(method).inc()
+    elif status == 429:
+        metrics.RETRY_AFTER.labels(method).inc()
+        try:
+            retry_after = float(json.loads(body)["parameters"]["retry_after"])
+        except (ValueError, KeyError, TypeError):
+            return
+        metrics.RETRY_AFTER_SECONDS.observe(retry_after)
 
 
 def _value(given: ODVInput[float], default: float | None) -> float | None:

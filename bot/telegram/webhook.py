@@ -19,8 +19,11 @@ class WebhookOptions:
     secret_token: str
 
 
-def webhook_options(settings: Settings, *, listen: str = "0.0.0.0") -> WebhookOptions | None:
+def webhook_options(settings: Settings, *, listen: str | None = None) -> WebhookOptions | None:
     """The webhook set-up for `settings`, or None when `WEBHOOK_URL` is unset (long polling).
+
+    The server binds `WEBHOOK_LISTEN` (default 0.0.0.0; 127.0.0.1 behind a local proxy) unless
+    `listen` overrides it.
 
     PTB's server answers 403 to any request whose `X-Telegram-Bot-Api-Secret-Token` header
     differs from the secret, so only Telegram (which we tell the secret) can post updates.
@@ -28,7 +31,7 @@ def webhook_options(settings: Settings, *, listen: str = "0.0.0.0") -> WebhookOp
     if not settings.webhook_url or settings.webhook_secret is None:
         return None
     return WebhookOptions(
-        listen=listen,
+        listen=listen if listen is not None else settings.webhook_listen,
         port=settings.webhook_port,
         url_path=urlsplit(settings.webhook_url).path.strip("/"),
         webhook_url=settings.webhook_url,

@@ -46,7 +46,7 @@ def test_console_uses_a_configured_database(tmp_path: Path) -> None:
 
 async def test_console_session(tmp_path: Path) -> None:
     """Commands, numbered button presses and /quit work against the real bot over loopback."""
-    typed = "/paper 2401.00908\n\n/search model\n2\n9\n/author rafal poswiata\n/quit\n/today\n"
+    typed = "/paper 2401.00908\n\n/search model\n7\n9\n/author rafal poswiata\n/quit\n/today\n"
     out = io.StringIO()
     url = f"sqlite+aiosqlite:///{tmp_path / 'console.sqlite3'}"
     await chat(
@@ -58,13 +58,29 @@ async def test_console_session(tmp_path: Path) -> None:
     shown = out.getvalue()
     assert "DocLLM" in shown
     assert "PDF <https://arxiv.org/pdf/2401.00908>" in shown
-    assert "[2] ▶" in shown
+    assert "[1] ⭐ 1" in shown  # each result's save button comes first
+    assert "[7] ▶" in shown
     assert "(edited) Search: model" in shown
     assert "6. " in shown
     assert "there is no button 9" in shown
     assert "Papers by Rafał Poświata" in shown
     assert "Daily Papers" not in shown  # nothing is read after /quit
     assert "\x1b[" not in shown  # no ANSI codes when the output is not a terminal
+
+
+async def test_console_shows_a_day_summarized_by_paperboy(tmp_path: Path) -> None:
+    """The sample HF day, which no Korean digest covers, gets Korean bullets via the local fake."""
+    out = io.StringIO()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'console.sqlite3'}"
+    await chat(
+        load_settings(default_language="ko", _env_file=None),
+        stdin=io.StringIO("/digest 2025-01-10\n/quit\n"),
+        stdout=out,
+        database_url=url,
+    )
+    shown = out.getvalue()
+    assert "2025-01-10" in shown
+    assert "소개합니다" in shown  # the fake model's Korean bullets, validated and stored
 
 
 def test_paperboy_console_command(tmp_path: Path) -> None:

@@ -259,7 +259,8 @@ async def test_search_pagination(chat: ChatDriver) -> None:
     done = await chat.press(page, _button(page, "▶"))
     edit = next(reply for reply in done if reply.kind == "edit")
     assert "6. " in edit.text
-    assert [b.text for b in edit.buttons][0] == "◀"
+    assert [b.text for b in edit.buttons if not b.text.startswith("⭐")][0] == "◀"
+    assert [b.text for b in edit.buttons][:2] == ["⭐ 6", "⭐ 7"]  # saves, numbered like lines
     assert [reply.kind for reply in done].count("answer") == 1
     counter = next(b for b in edit.buttons if "/" in b.text)
     done = await chat.press(edit, counter.callback_data)

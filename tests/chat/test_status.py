@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.status import last_delivery_lookup, local_time
-from tests.chat.conftest import ChatDriver
+from tests.chat.conftest import ChatDriver, running_bot
 
 
 async def test_status_of_an_unknown_chat(chat: ChatDriver) -> None:
@@ -38,3 +38,19 @@ def test_local_time_uses_the_chat_zone() -> None:
 
     moment = dt.datetime(2025, 1, 1, 0, 30, tzinfo=dt.UTC)
     assert local_time(moment, "Asia/Seoul") == "2025-01-01 09:30"
+
+
+async def test_status_says_where_korean_summaries_come_from(
+    chat: ChatDriver, seeded_database_url: str
+) -> None:
+    """Without a summarizer /status says what chats get instead; with one, it names the model."""
+    text = (await chat.send("/status"))[0].text
+    assert "only from daily_papers_ko" in text
+    assert "English summary" in text
+    async with running_bot(
+        seeded_database_url,
+        summary_api_base_url="http://127.0.0.1:9/v1",
+        summary_model="qwen2.5-7b",
+    ) as other:
+        korean = (await other.send("/status", language_code="ko"))[0].text
+    assert "qwen2.5-7b 모델로 만든 요약" in korean

@@ -106,3 +106,18 @@ def test_window_holds_calls_bunched_by_lag() -> None:
     assert abs(scheduler.window_delay() - 1.05) < 1e-9
     clock.now = 1.05
     assert scheduler.window_delay() == 0.0
+
+
+def test_booked_calls_hold_their_place_until_they_start() -> None:
+    """A call booked before a slow commit counts as starting now, so none can overtake it."""
+    clock = FakeClock()
+    scheduler = RateScheduler(Limits(global_rate=2.0, window_margin=0.0), clock)
+    scheduler.book_call()
+    scheduler.book_call()
+    assert scheduler.window_delay() > 0  # both places taken though neither call started yet
+    clock.now = 0.5  # the commit took half a second
+    scheduler.note_call(booked=True)
+    scheduler.cancel_call()  # the other one never started: its place is free again
+    assert scheduler.window_delay() == 0.0
+    scheduler.note_call()
+    assert abs(scheduler.window_delay() - 1.0) < 1e-9

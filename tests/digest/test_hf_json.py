@@ -133,3 +133,59 @@ def test_unreadable_json_is_a_digest_error(text: str) -> None:
     """Invalid JSON, or JSON without a list of papers, is a DigestError."""
     with pytest.raises(DigestError):
         parse_hf_json(text, source="2025-01-02.json")
+
+
+def test_hf_metadata_is_kept_and_nulls_are_unknowns() -> None:
+    """ai_summary, keywords, code, page, comments, submitter and organization are kept; nulls,
+    junk types and non-http links read as unknown, never as text."""
+    full = {
+        "paper": {
+            "id": "2608.19880",
+            "title": "EnvHarness",
+            "upvotes": 163,
+            "ai_summary": "Reshapes  static\nenvironments.",
+            "ai_keywords": ["LLM agents", "LLM agents", "", 7],
+            "githubRepo": "https://github.com/x/envharness",
+            "githubStars": 8,
+            "projectPage": "javascript:alert(1)",
+            "organization": {"name": "google", "fullname": "Google"},
+        },
+        "numComments": 1,
+        "submittedBy": {"name": "taesiri", "fullname": "taesiri"},
+    }
+    nulls = {
+        "paper": {
+            "id": "2608.19881",
+            "title": "Nulls",
+            "upvotes": None,
+            "authors": None,
+            "ai_summary": None,
+            "ai_keywords": None,
+            "githubRepo": None,
+            "githubStars": True,
+            "organization": None,
+        },
+        "numComments": -3,
+        "submittedBy": None,
+    }
+    digest = parse_hf_json(json.dumps([full, nulls]), source="x", date=dt.date(2026, 8, 21))
+    kept, empty = digest.papers
+    assert kept.ai_summary == "Reshapes static environments."
+    assert kept.ai_keywords == ("LLM agents",)
+    assert (kept.github_repo, kept.github_stars) == ("https://github.com/x/envharness", 8)
+    assert kept.project_page is None  # only http(s) links ever reach a chat
+    assert (kept.num_comments, kept.submitter, kept.organization) == (1, "taesiri", "Google")
+    assert (empty.votes, empty.authors, empty.ai_summary, empty.ai_keywords) == (None, (), None, ())
+    assert (empty.github_stars, empty.num_comments, empty.submitter) == (None, None, None)
+    assert digest.errors == ()
+
+
+def test_a_list_of_100k_entries_parses() -> None:
+    """A huge list (100,000 entries, duplicates included) parses whole, the last copy winning."""
+    entries = [
+        {"paper": {"id": f"2501.{number % 90000:05d}", "title": f"T{number}", "upvotes": number}}
+        for number in range(100_000)
+    ]
+    digest = parse_hf_json(json.dumps(entries), source="x", date=dt.date(2025, 1, 10))
+    assert len(digest.papers) == 90_000
+    assert {paper.arxiv_id: paper.votes for paper in digest.papers}["2501.00001"] == 90_001

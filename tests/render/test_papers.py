@@ -11,6 +11,7 @@ import pytest
 from bot.digest import Digest, Paper, SummarySection, parse_markdown
 from bot.render import (
     Lang,
+    excerpt,
     render_digest,
     render_inline_article,
     render_paper,
@@ -88,7 +89,7 @@ def test_digest_markers_ranks_star_and_unknown_votes() -> None:
 
 
 def test_digest_abstract_fallback_and_untitled_sections() -> None:
-    """No summary: the abstract's start; an untitled section shows just bullets."""
+    """No summary: the abstract's start marked as English; an untitled section shows bullets."""
     abstract = "word " * 200
     papers = [
         make_paper(summary=(), abstract=abstract),
@@ -97,10 +98,60 @@ def test_digest_abstract_fallback_and_untitled_sections() -> None:
     ]
     [message] = render_digest(papers, date=DAY, lang="ko")
     text = parse_telegram_html(message)
-    preview = text.split("\n")[4]
+    label, preview = text.split("\n")[4:6]
+    assert label == "🇬🇧 영문 요약"
     assert preview.endswith("…")
     assert utf16_len(preview) <= 300
     assert "\n• one\n• two\n\n" in text
+
+
+def test_korean_chat_gets_korean_summary_else_marked_english() -> None:
+    """A Korean chat sees the Korean bullets, and for a paper without them the marked HF text."""
+    english = make_paper(
+        arxiv_id="2401.00002",
+        summary=(),
+        ai_summary="A <b>one-line</b> TL;DR.",
+        abstract="First sentence here. " * 30,
+    )
+    [message] = render_digest([make_paper(), english], date=DAY, lang="ko")
+    text = parse_telegram_html(message)
+    assert "• 새로운 <EOS> 방법 & 결과" in text
+    assert "🇬🇧 영문 요약\nA <b>one-line</b> TL;DR.\nFirst sentence here." in text
+    assert "A &lt;b&gt;one-line&lt;/b&gt; TL;DR." in message
+    assert "<i>🇬🇧 영문 요약</i>" in message
+
+
+def test_english_chat_never_gets_korean_bullets() -> None:
+    """An English chat sees the HF summary and abstract, else just title and meta, never Hangul."""
+    papers = [
+        make_paper(ai_summary="Fast <tokens>.", abstract="An abstract. " * 40),
+        make_paper(arxiv_id="2401.00002", abstract="Only an abstract."),
+        make_paper(arxiv_id="2401.00003"),
+    ]
+    [message] = render_digest(papers, date=DAY, lang="en")
+    text = parse_telegram_html(message)
+    assert not any("\uac00" <= char <= "\ud7a3" for char in text)
+    assert "Fast <tokens>.\nAn abstract. An abstract." in text
+    assert "English summary" not in text
+    assert "\nOnly an abstract.\n\n" in text
+    assert text.endswith("Grace Hopper and 1 more")
+    article = render_inline_article(papers[2], lang="en")
+    assert "방법" not in article.text + article.description
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  Short \n one. ", "Short one."),
+        ("First sentence is long enough. " * 12, "First sentence is long enough. " * 9 + "…"),
+        ("One sentence. " + "x" * 400, "One sentence. " + "x" * 285 + "…"),
+        ("word " * 100, "word " * 58 + "word…"),
+    ],
+)
+def test_abstract_excerpt_cuts_at_a_sentence_or_word(text: str, expected: str) -> None:
+    """The excerpt ends at a sentence in its second half, else at a word, within 300 units."""
+    assert excerpt(text) == expected
+    assert utf16_len(excerpt(text)) <= 300
 
 
 def test_digest_splits_on_paper_boundaries() -> None:
@@ -122,7 +173,7 @@ def test_single_huge_paper_is_split_inside() -> None:
     """A paper longer than the limit is cut between bullets with tags reopened."""
     bullets = tuple("<b>" + "x&y " * 400 for _ in range(6))
     paper = make_paper(summary=(SummarySection(title="T" * 10, bullets=bullets),))
-    messages = render_digest([make_paper(), paper, make_paper()], date=DAY, lang="en")
+    messages = render_digest([make_paper(), paper, make_paper()], date=DAY, lang="ko")
     texts = assert_sendable(messages)
     assert len(texts) >= 3
     assert sum(text.count("<b>x&y") for text in texts) == 6
@@ -197,6 +248,40 @@ def test_render_paper_without_summary_and_many_authors() -> None:
     assert "📅" not in text
     [bare] = render_paper(make_paper(summary=(), abstract=None), days=[], lang="en")
     assert "No summary yet." in parse_telegram_html(bare)
+
+
+def test_render_paper_shows_both_languages_and_hf_details() -> None:
+    """/paper shows the Korean summary with its provenance, the English text and the HF details."""
+    paper = make_paper(
+        ai_summary="TL;DR <img>",
+        abstract="An abstract & more.",
+        github_repo='https://github.com/a/b"><script>',
+        github_stars=1234,
+        project_page="https://example.org/p?a=1&b=2",
+        num_comments=7,
+        submitter="<akhaliq>",
+        organization="Org & Co",
+    )
+    provenance = "paperboy 생성 (gpt-&lt;x&gt;)"
+    [message] = render_paper(paper, days=[(DAY, 48)], lang="ko", provenance=provenance)
+    text = parse_telegram_html(message)
+    korean = text.index("🇰🇷 한국어 요약 · paperboy 생성 (gpt-<x>)\nWhat's New\n• 새로운")
+    english = text.index("🇬🇧 영문 요약\nTL;DR <img>\n초록\nAn abstract & more.")
+    assert korean < english
+    assert '<a href="https://github.com/a/b&quot;&gt;&lt;script&gt;">GitHub</a> ⭐ 1234' in message
+    assert '<a href="https://example.org/p?a=1&amp;b=2">프로젝트 페이지</a>' in message
+    assert "💬 댓글 7개 · 🙋 <akhaliq> 님이 올림 · 🏢 Org & Co" in text
+    [english_first] = render_paper(paper, days=[], lang="en")
+    shown = parse_telegram_html(english_first)
+    assert shown.index("🇬🇧 English summary") < shown.index("🇰🇷 Korean summary")
+
+
+def test_render_paper_drops_links_that_are_not_web_addresses() -> None:
+    """A repository or project page that is not an http(s) URL is not linked."""
+    paper = make_paper(github_repo="javascript:alert(1)", project_page="ftp://x")
+    [message] = render_paper(paper, days=[], lang="en")
+    assert "javascript:" not in message
+    assert "ftp://" not in message
 
 
 def test_paper_line_is_one_short_line() -> None:

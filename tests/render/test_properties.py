@@ -55,6 +55,12 @@ papers = st.builds(
     authors_truncated=st.booleans(),
     summary=st.lists(sections, max_size=4).map(tuple),
     abstract=st.none() | long_texts(),
+    ai_summary=st.none() | long_texts(),
+    github_repo=st.none() | texts(40).map(lambda s: "https://github.com/" + s),
+    project_page=st.none() | texts(40),
+    submitter=st.none() | texts(30),
+    organization=st.none() | texts(30),
+    num_comments=st.none() | st.integers(0, 10_000),
 )
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 RELEVANCE_FILE = Path(__file__).with_name("relevance.json")
+# Written blind and split dev/test (issue 15): see its `_about` and tests/search/README.md.
+BLIND_FILE = Path(__file__).with_name("relevance_blind.json")
 K = 10
 
 
@@ -22,12 +24,17 @@ class Judged:
     kind: str
     query: str
     expected: frozenset[str]
+    split: str = ""  # "dev" or "test" in the blind set
 
 
-def load_relevance() -> list[Judged]:
-    """The judged queries of relevance.json."""
-    data = json.loads(RELEVANCE_FILE.read_text(encoding="utf-8"))
-    return [Judged(q["kind"], q["query"], frozenset(q["expected"])) for q in data["queries"]]
+def load_relevance(path: Path = RELEVANCE_FILE, *, split: str | None = None) -> list[Judged]:
+    """The judged queries of a relevance file (only one split's, when `split` is given)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    judged = [
+        Judged(q["kind"], q["query"], frozenset(q["expected"]), q.get("split", ""))
+        for q in data["queries"]
+    ]
+    return [item for item in judged if split is None or item.split == split]
 
 
 def recall_at_k(ranked: Sequence[str], expected: frozenset[str]) -> float:

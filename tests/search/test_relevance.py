@@ -18,7 +18,13 @@ from storage.models import Author, DigestEntry, PaperAuthor, StoredPaper
 from storage.search import search_papers
 from tests.conftest import PG_ENV, _PostgresServer, _run
 from tests.search.archive import load_archive
-from tests.search.evaluation import Baseline, evaluate, load_relevance, summary_text
+from tests.search.evaluation import (
+    BLIND_FILE,
+    Baseline,
+    evaluate,
+    load_relevance,
+    summary_text,
+)
 
 # Floors a little under the measured figures (see tests/search/README.md), so a regression fails.
 OVERALL_RECALL_FLOOR = 0.9
@@ -27,6 +33,10 @@ OVERALL_NDCG_FLOOR = 0.85
 BASELINE_MARGIN = 0.25  # ours must beat each baseline's overall Recall@10 by this much
 # PostgreSQL ranks with ts_rank, not BM25: measured overall R@10 0.909, weakest kind (mixed) 0.79.
 POSTGRES_KIND_RECALL_FLOOR = 0.75
+# The blind set (issue 15), a little under its measured Recall@10 (dev 0.645, test 0.693; weakest
+# kind dev korean-to-english 0.59): far under the issue's 0.90 target, kept so it cannot regress.
+BLIND_RECALL_FLOORS = {"dev": 0.6, "test": 0.65}
+BLIND_KIND_RECALL_FLOOR = 0.55
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +128,32 @@ async def test_relevance_on_postgresql(postgres_corpus_url: str) -> None:
     assert results["overall"]["ndcg@10"] >= OVERALL_NDCG_FLOOR, results
     for kind, figures in results.items():
         assert figures["recall@10"] >= POSTGRES_KIND_RECALL_FLOOR, (kind, figures, misses)
+
+
+@pytest.fixture(scope="module")
+def full_corpus_url(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite archive of the daily_papers_ko digests and the HF JSON days (English abstracts)."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('full')}/corpus.sqlite3"
+    folders = [str(corpus_dir / name) for name in ("daily_papers_ko", "hf_api", "hf_api_b")]
+    asyncio.run(load_archive(url, expand(folders)))
+    return url
+
+
+@pytest.mark.parametrize("split", ["dev", "test"])
+async def test_blind_relevance_floors(full_corpus_url: str, split: str) -> None:
+    """The blind Korean-topic and Korean-to-English queries keep their floors on both splits."""
+    engine = create_engine(full_corpus_url)
+    sessions = session_factory(engine)
+
+    async def ours(query: str) -> list[str]:
+        async with sessions() as session:
+            return [hit.arxiv_id for hit in await search_papers(session, query=query, limit=10)]
+
+    try:
+        results, _ = await evaluate(ours, load_relevance(BLIND_FILE, split=split))
+    finally:
+        await engine.dispose()
+    print(split, json.dumps(results))
+    assert results["overall"]["recall@10"] >= BLIND_RECALL_FLOORS[split], results
+    for kind, figures in results.items():
+        assert figures["recall@10"] >= BLIND_KIND_RECALL_FLOOR, (kind, figures)

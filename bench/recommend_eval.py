@@ -1,0 +1,299 @@
+"""Offline evaluation of "for you": hit rate at K=3 of simulated readers, dev and test split.
+
+Readers are built from the archive itself. A topic is a title pattern (diffusion, agents, speech
+…); the topics are split in two, dev and test, and every choice (the SVM's C, the served ranker's
+parameters) is made on dev readers only, then reported on both. Two kinds of reader:
+- `focused`: one topic, a library of its 12 papers up to a cut-off day;
+- `cold`: three topics with their 3 latest papers each before the cut-off, plus 2 unrelated
+  saves (the cold start of every new user).
+Each day within `HORIZON` days after the cut-off that has papers of the reader's topics is one
+trial: the day's papers (not saved) are ranked, and the hit rate is the share of the top K that
+are the topics' papers, out of min(K, how many there are). Three rankers on the same readers:
+votes only (today's digest), tf-idf + linear SVM (arxiv-sanity-lite), and paperboy's.
+
+`python -m bench.recommend_eval [--keep FILE] [--corpus DIR]`: builds the corpus archive (or
+reuses `--keep`), prints the JSON line last.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import itertools
+import json
+import random
+import re
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+
+from bench.search import DEFAULT_CORPUS
+from bench.search_relevance import corpus_files
+from bot.recommend.compute import Features, build_features
+from bot.recommend.serve import ForYouParams, foryou_scores, svm_scores, votes_scores
+from storage.db import create_engine, session_factory
+from storage.models import DigestEntry, StoredDigest
+from storage.saved import paper_documents
+
+K = 3
+HORIZON = 28  # days after the cut-off a reader is scored on
+FOCUSED_SAVES = 12
+COLD_SAVES = 3
+COLD_UNRELATED = 2
+COLD_READERS = 60  # per split
+TOPICS = {
+    "agents": r"\bagent",
+    "audio": r"\b(speech|audio|voice|music|tts)\b",
+    "code": r"\b(code|coding|program|software)",
+    "diffusion": r"diffusion",
+    "editing": r"\bedit",
+    "efficiency": r"\b(quantiz|pruning|sparse|efficient)",
+    "long_context": r"long[- ]context|\blong\b",
+    "math": r"\b(math|theorem|proof)",
+    "moe": r"mixture[- ]of[- ]experts|\bmoe\b",
+    "multilingual": r"multilingual|language[s]? (?:other|beyond)|\b(korean|chinese|arabic)\b",
+    "reasoning": r"\breason",
+    "retrieval": r"retriev|\brag\b",
+    "rl": r"reinforcement|\brl\b|reward|preference",
+    "robotics": r"\brobot|embodied|manipulation",
+    "safety": r"\b(safety|jailbreak|attack|harm|alignment)",
+    "three_d": r"\b3d\b|gaussian splatting|\bnerf\b|mesh",
+    "video": r"\bvideo",
+    "vlm": r"vision[- ]language|\bvlm|multimodal|\bmllm",
+    "benchmark": r"\bbenchmark",
+    "medical": r"\b(medical|clinical|health|biomedical)",
+    "hallucination": r"hallucinat",
+    "tokens": r"\btoken",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    """A digest day: its papers' feature rows."""
+
+    date: dt.date
+    rows: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """A simulated reader: saved rows, topic rows (the targets), the days to score."""
+
+    kind: str
+    split: str
+    saved: frozenset[int]
+    targets: frozenset[int]
+    days: tuple[int, ...]  # indexes into the day list
+
+
+@dataclass(slots=True)
+class Archive:
+    """The features and the days of the corpus archive."""
+
+    features: Features
+    days: list[Day]
+    topic_rows: dict[str, list[int]] = field(default_factory=dict)  # by first day
+
+
+async def load(url: str) -> Archive:
+    """Features and days of the archive at `url`, and each topic's papers."""
+    engine = create_engine(url)
+    try:
+        async with session_factory(engine)() as session:
+            docs = await paper_documents(session)
+            query = (
+                select(StoredDigest.date, DigestEntry.arxiv_id)
+                .join(DigestEntry, DigestEntry.digest_id == StoredDigest.id)
+                .where(StoredDigest.is_latest.is_(True))
+                .order_by(StoredDigest.date)
+            )
+            entries = (await session.execute(query)).all()
+    finally:
+        await engine.dispose()
+    features = build_features(docs)
+    by_day: dict[dt.date, dict[int, None]] = defaultdict(dict)
+    first: dict[int, dt.date] = {}
+    for date, arxiv_id in entries:
+        row = features.rows.get(arxiv_id)
+        if row is not None:
+            by_day[date].setdefault(row)
+            first.setdefault(row, date)
+    days = [Day(date, list(rows)) for date, rows in sorted(by_day.items())]
+    titles = {doc.arxiv_id: doc.title_tokens for doc in docs}
+    archive = Archive(features, days)
+    for name, pattern in TOPICS.items():
+        regex = re.compile(pattern)
+        rows = [
+            row
+            for row, arxiv_id in enumerate(features.ids)
+            if row in first and regex.search(titles[arxiv_id])
+        ]
+        archive.topic_rows[name] = sorted(rows, key=lambda r: (first[r], r))
+    archive.topic_rows = {n: rows for n, rows in archive.topic_rows.items() if len(rows) >= 30}
+    return archive
+
+
+def split_of(topic: str) -> str:
+    """dev for every other topic by name, test for the rest."""
+    return "dev" if sorted(TOPICS).index(topic) % 2 == 0 else "test"
+
+
+def _first_day(archive: Archive) -> dict[int, int]:
+    """Each row's first day index."""
+    found: dict[int, int] = {}
+    for index, day in enumerate(archive.days):
+        for row in day.rows:
+            found.setdefault(row, index)
+    return found
+
+
+def _scored_days(archive: Archive, cut: int, targets: set[int]) -> tuple[int, ...]:
+    """Day indexes after `cut` within HORIZON days that show a target."""
+    limit = archive.days[cut].date + dt.timedelta(days=HORIZON)
+    return tuple(
+        i
+        for i in range(cut + 1, len(archive.days))
+        if archive.days[i].date <= limit and targets & set(archive.days[i].rows)
+    )
+
+
+def readers(archive: Archive, rng: random.Random) -> list[Reader]:
+    """Focused readers (each topic, libraries of 12 in a row) and cold-start readers."""
+    first = _first_day(archive)
+    found: list[Reader] = []
+    for topic, rows in archive.topic_rows.items():
+        for start in range(0, len(rows) - FOCUSED_SAVES, FOCUSED_SAVES * 2):
+            library = rows[start : start + FOCUSED_SAVES]
+            cut = first[library[-1]]
+            later = {r for r in rows if first[r] > cut}
+            scored = _scored_days(archive, cut, later)
+            if scored:
+                reader = Reader(
+                    "focused", split_of(topic), frozenset(library), frozenset(later), scored
+                )
+                found.append(reader)
+    for split in ("dev", "test"):
+        topics = sorted(t for t in archive.topic_rows if split_of(t) == split)
+        for _ in range(COLD_READERS if len(topics) >= 3 else 0):
+            chosen = rng.sample(topics, 3)
+            cut = rng.randrange(len(archive.days) // 4, len(archive.days) - 5)
+            saved: set[int] = set()
+            targets: set[int] = set()
+            for topic in chosen:
+                rows = archive.topic_rows[topic]
+                saved.update([r for r in rows if first[r] <= cut][-COLD_SAVES:])
+                targets.update(r for r in rows if first[r] > cut)
+            related = set().union(*(archive.topic_rows[t] for t in chosen))
+            others = [r for r, d in first.items() if d <= cut and r not in related]
+            saved.update(rng.sample(others, min(COLD_UNRELATED, len(others))))
+            days = _scored_days(archive, cut, targets)
+            if days and len(saved) == 3 * COLD_SAVES + COLD_UNRELATED:
+                found.append(Reader("cold", split, frozenset(saved), frozenset(targets), days))
+    return found
+
+
+Ranker = Callable[[Archive, Reader, list[int], int], np.ndarray]
+
+
+def hit_rate(archive: Archive, group: Sequence[Reader], rank: Ranker) -> float:
+    """Mean over (reader, day) of hits in the top K / min(K, targets that day)."""
+    rates: list[float] = []
+    for reader in group:
+        for index in reader.days:
+            candidates = [r for r in archive.days[index].rows if r not in reader.saved]
+            wanted = reader.targets & set(candidates)
+            if not wanted:
+                continue
+            scores = rank(archive, reader, candidates, index)
+            order = np.argsort(-scores, kind="stable")[:K]
+            hits = sum(candidates[i] in wanted for i in order)
+            rates.append(hits / min(K, len(wanted)))
+    return float(np.mean(rates)) if rates else 0.0
+
+
+def votes_ranker(archive: Archive, reader: Reader, candidates: list[int], day: int) -> np.ndarray:
+    """Votes only."""
+    return votes_scores(archive.features, candidates)
+
+
+def svm_ranker(c: float) -> Ranker:
+    """The arxiv-sanity-lite baseline with regularisation `c` (one fit per reader and day)."""
+
+    def rank(archive: Archive, reader: Reader, candidates: list[int], day: int) -> np.ndarray:
+        return svm_scores(archive.features, sorted(reader.saved), candidates, c=c)
+
+    return rank
+
+
+def foryou_ranker(params: ForYouParams) -> Ranker:
+    """paperboy's ranker with `params`."""
+
+    def rank(archive: Archive, reader: Reader, candidates: list[int], day: int) -> np.ndarray:
+        return foryou_scores(archive.features, sorted(reader.saved), candidates, params=params)
+
+    return rank
+
+
+SVM_GRID = (0.01, 0.1, 1.0)
+FORYOU_GRID = [
+    ForYouParams(nearest=n, vote_weight=w)
+    for n, w in itertools.product((1, 2, 3), (0.0, 0.02, 0.05, 0.1, 0.2))
+]
+
+
+def _mean_over_kinds(archive: Archive, group: list[Reader], rank: Ranker) -> float:
+    """The mean of both kinds' hit rates (what dev tuning maximises)."""
+    kinds = [[r for r in group if r.kind == kind] for kind in ("focused", "cold")]
+    return float(np.mean([hit_rate(archive, readers_, rank) for readers_ in kinds]))
+
+
+def evaluate(archive: Archive, *, seed: int = 7) -> dict[str, object]:
+    """Tune on dev, report dev and test hit rates at K for every ranker and kind of reader."""
+    everyone = readers(archive, random.Random(seed))
+    dev = [r for r in everyone if r.split == "dev"]
+    best_c = max(SVM_GRID, key=lambda c: _mean_over_kinds(archive, dev, svm_ranker(c)))
+    best = max(FORYOU_GRID, key=lambda p: _mean_over_kinds(archive, dev, foryou_ranker(p)))
+    rankers = {"votes": votes_ranker, "svm": svm_ranker(best_c), "foryou": foryou_ranker(best)}
+    figures: dict[str, object] = {
+        "k": K,
+        "papers": len(archive.features.ids),
+        "days": len(archive.days),
+        "svm_c": best_c,
+        "foryou_params": {"nearest": best.nearest, "vote_weight": best.vote_weight},
+    }
+    for split, kind in itertools.product(("dev", "test"), ("focused", "cold")):
+        group = [r for r in everyone if r.split == split and r.kind == kind]
+        scores = {name: round(hit_rate(archive, group, rank), 3) for name, rank in rankers.items()}
+        figures[f"{split}_{kind}"] = {"readers": len(group), **scores}
+    return figures
+
+
+def main() -> None:
+    """Build (or reuse) the corpus archive, evaluate, print the JSON line last."""
+    parser = argparse.ArgumentParser(prog="python -m bench.recommend_eval", description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--keep", type=Path, help="build into (or reuse) this SQLite file")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="paperboy-recommend-") as folder:
+        path = args.keep or Path(folder) / "corpus.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+        if not path.exists():
+            from tests.search.archive import load_archive
+
+            asyncio.run(load_archive(url, corpus_files(args.corpus)))
+        archive = asyncio.run(load(url))
+    figures = evaluate(archive, seed=args.seed)
+    for name, value in figures.items():
+        print(name, json.dumps(value))
+    print(json.dumps({"bench": "recommend_eval", **figures}))
+
+
+if __name__ == "__main__":
+    main()

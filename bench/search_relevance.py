@@ -1,0 +1,77 @@
+"""Relevance of the search on the real corpus: Recall@10 and nDCG@10 per kind, for the project's
+set (tests/search/relevance.json) and the blind set's dev and test splits (relevance_blind.json).
+
+The archive holds every daily_papers_ko digest and the HF JSON days (`hf_api/`, `hf_api_b/`, whose
+papers carry English abstracts); `--keep FILE` builds it once and reuses it. `--verbose` lists the
+imperfect queries of each set (to tune on dev: never read the test split's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import tempfile
+from pathlib import Path
+
+from bench.search import DEFAULT_CORPUS
+from bot.content.ingest import expand
+from storage.db import create_engine, session_factory
+from storage.search import search_papers
+from tests.search.archive import load_archive
+from tests.search.evaluation import BLIND_FILE, RELEVANCE_FILE, evaluate, load_relevance
+
+
+def corpus_files(corpus: Path) -> list[str]:
+    """The Markdown digests and HF JSON days of the corpus."""
+    return expand(
+        [str(corpus / "daily_papers_ko"), str(corpus / "hf_api"), str(corpus / "hf_api_b")]
+    )
+
+
+async def measure(url: str, *, verbose: bool) -> dict[str, object]:
+    """Figures of every set on the archive at `url`."""
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+
+    async def ours(query: str) -> list[str]:
+        async with sessions() as session:
+            return [hit.arxiv_id for hit in await search_papers(session, query=query, limit=10)]
+
+    sets = {
+        "project": load_relevance(RELEVANCE_FILE),
+        "blind_dev": load_relevance(BLIND_FILE, split="dev"),
+        "blind_test": load_relevance(BLIND_FILE, split="test"),
+    }
+    figures: dict[str, object] = {}
+    try:
+        for name, judged in sets.items():
+            figures[name], per_query = await evaluate(ours, judged)
+            if verbose and name != "blind_test":
+                misses = [(q, round(r, 2)) for q, r, _ in per_query if r < 1]
+                print(name, "imperfect:", misses)
+    finally:
+        await engine.dispose()
+    return figures
+
+
+def main() -> None:
+    """Build (or reuse) the corpus archive, evaluate every set, print the JSON line last."""
+    parser = argparse.ArgumentParser(prog="python -m bench.search_relevance", description=__doc__)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--keep", type=Path, help="build into (or reuse) this SQLite file")
+    parser.add_argument("--url", help="evaluate an existing archive at this database URL instead")
+    parser.add_argument("--verbose", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="paperboy-relevance-") as folder:
+        url = args.url or f"sqlite+aiosqlite:///{args.keep or Path(folder) / 'corpus.sqlite3'}"
+        if args.url is None and not (args.keep and args.keep.exists()):
+            asyncio.run(load_archive(url, corpus_files(args.corpus)))
+        figures = asyncio.run(measure(url, verbose=args.verbose))
+    for name, by_kind in figures.items():
+        print(name, json.dumps(by_kind))
+    print(json.dumps({"bench": "search_relevance", **figures}))
+
+
+if __name__ == "__main__":
+    main()
