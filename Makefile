@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.broadcast faults
 	$(BIN)/python -m bench.summarize
 	$(BIN)/python -m bench.freshness
+	$(BIN)/python -m bench.foryou
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .pytest_cache .ruff_cache

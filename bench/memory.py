@@ -166,13 +166,17 @@ class Sampler:
     """RSS of the bot sampled in the background; the peak per named phase."""
 
     pid: int
+    trace: bool = False
     phase: str = "start"
     peaks: dict[str, float] = field(default_factory=dict)
     last: float = 0.0
 
     def enter(self, phase: str) -> None:
-        """Start a phase (and say so on stderr, with the RSS it starts at)."""
+        """Start a phase (and say so on stderr, with the RSS it starts at); a traced bot
+        (`--trace`) takes a snapshot."""
         print(f"{phase}: bot at {self.last:.0f} MB", file=sys.stderr, flush=True)
+        if self.trace:
+            os.kill(self.pid, signal.SIGUSR1)
         self.phase = phase
 
     async def run(self) -> None:
@@ -195,9 +199,39 @@ def bot_command(unlimited: bool) -> list[str]:
     return [sys.executable, "-m", "bench.memory", "bot"]
 
 
+def trace_on_signal(folder: str) -> None:
+    """Debugging (`--trace DIR`): trace allocations; each SIGUSR1 writes a snapshot to DIR
+    (`--trace malloc`: glibc's `malloc_stats()`, per arena, on stderr instead)."""
+    if folder == "malloc":
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+
+        def stats(_signal: int, _frame: Any) -> None:
+            libc.malloc_stats()
+            sys._debugmallocstats()  # pymalloc's arenas, which glibc's figures leave out
+
+        signal.signal(signal.SIGUSR1, stats)
+        return
+    import tracemalloc
+
+    tracemalloc.start(12)
+    taken = iter(range(1_000_000))
+
+    def dump(_signal: int, _frame: Any) -> None:
+        now, peak = tracemalloc.get_traced_memory()  # before the snapshot's own copy
+        print(f"traced {now / 2**20:.1f} MB, peak {peak / 2**20:.1f} MB", file=sys.stderr)
+        tracemalloc.take_snapshot().dump(f"{folder}/{next(taken):02d}.snapshot")
+        tracemalloc.reset_peak()
+
+    signal.signal(signal.SIGUSR1, dump)
+
+
 def run_bot_unlimited() -> int:
     """`paperboy run` with the delivery engine's default limits replaced by none at all (the
     bench's emulator enforces none either; at 30/s a 10,000-chat broadcast takes 20 minutes)."""
+    if os.environ.get("BENCH_MEMORY_TRACE"):
+        trace_on_signal(os.environ["BENCH_MEMORY_TRACE"])
     import bot.clock
     from bot.cli.commands import main
     from bot.delivery.ratelimit import Limits
@@ -255,10 +289,12 @@ async def bench(args: argparse.Namespace, folder: str, built: float | None) -> d
             "DIGEST_POLL_INTERVAL": str(args.dispatch_every / 60),
             "LOG_LEVEL": "WARNING",
         }
+        if args.trace is not None:
+            env["BENCH_MEMORY_TRACE"] = str(args.trace)
         process = await asyncio.create_subprocess_exec(
             *bot_command(args.rate <= 0), env=env, cwd=folder
         )
-        sampler = Sampler(process.pid)
+        sampler = Sampler(process.pid, trace=args.trace is not None)
         sampling = asyncio.create_task(sampler.run())
         try:
             figures = await _phases(args, emulator, url, sampler, ids, names)
@@ -333,6 +369,8 @@ async def _phases(
         )
         figures["commands_peak_mb"] = round(sampler.peaks.get("commands", 0.0), 1)
         figures["commands_answered_per_s"] = round(answered, 1)
+        if sampler.trace:
+            sampler.enter("end")  # the last snapshot
     return figures
 
 
@@ -350,6 +388,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=1800.0, help="broadcast seconds, at most")
     parser.add_argument("--commands-rate", type=float, default=300.0)
     parser.add_argument("--commands-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--trace",
+        type=Path,
+        help="debugging (--rate 0): the bot's tracemalloc snapshot at each phase into this "
+        "folder, or `malloc`: glibc's and pymalloc's statistics on stderr",
+    )
     return parser.parse_args(argv)
 
 

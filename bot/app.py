@@ -26,11 +26,11 @@ from bot.config import Settings
 from bot.i18n import LANGUAGES, translate
 from bot.services import SERVICES_KEY, Services
 from bot.telegram.request import AiohttpRequest
-from bot.telegram.updates import UpdateProcessor
+from bot.telegram.updates import UpdateBacklog, UpdateProcessor
 from handlers.common import CommandRateLimit
 from handlers.errors import on_error
 from handlers.start import FALLBACK
-from storage.db import create_engine, session_factory
+from storage.db import SERVING_PAGE_CACHE_KIB, create_engine, session_factory
 
 log = logging.getLogger(__name__)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -129,7 +129,7 @@ def build_application(
         raise MissingToken("TELEGRAM_BOT_TOKEN is not set")
     engine = None
     if services is None:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, page_cache_kib=SERVING_PAGE_CACHE_KIB)
         services = Services(settings, session_factory(engine))
 
     async def post_init(application: AnyApplication) -> None:
@@ -150,6 +150,7 @@ def build_application(
         .request(AiohttpRequest())  # far less CPU per request than httpx: bot/telegram/request.py
         .get_updates_request(AiohttpRequest(connection_pool_size=1))
         .concurrent_updates(UpdateProcessor(concurrent_updates))  # repeats dropped, timed
+        .update_queue(UpdateBacklog())  # a burst waits at Telegram, not in our memory
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

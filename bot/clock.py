@@ -18,16 +18,19 @@ from typing import TYPE_CHECKING, Any, cast
 
 from telegram.ext import Application, CallbackContext
 
+from bot.allocator import release_memory
 from bot.app import StartupHook
 from bot.config import Settings
 from bot.content.sources import Poller, PollReport, Source, configured_sources
 from bot.delivery.dispatch import DispatchReport, SchedulePolicy, dispatch, settle_readiness
 from bot.delivery.engine import DeliveryEngine, build_delivery_bot
 from bot.delivery.ratelimit import Limits, RateScheduler
+from bot.recommend import FEATURES_KEY
 from bot.services import SERVICES_KEY, Services
 
 if TYPE_CHECKING:  # the summarizer (and openai, ~16 MB) loads only where it is configured
     from bot.content.summarizer import BackgroundSummaries
+    from bot.recommend.compute import FeatureCache  # scikit-learn: only once someone is served
 
 log = logging.getLogger(__name__)
 RUNTIME_KEY = "delivery_runtime"
@@ -56,6 +59,8 @@ class DeliveryRuntime:
     # (re)started here (creation, or winning the leader lock): its age before a first poll.
     last_poll: float | None = field(default=None, init=False)
     polls_since: float = field(default_factory=time.monotonic, init=False)
+    # The application's bot_data (prepare_runtime): what the jobs share with the handlers.
+    shared: dict[Any, Any] = field(default_factory=dict, repr=False)
     _started: float = field(default=0.0, init=False, repr=False)
     _restart: asyncio.TimerHandle | None = field(default=None, init=False, repr=False)
 
@@ -120,6 +125,15 @@ class DeliveryRuntime:
             self.summaries.request(report.days | {today, today - dt.timedelta(days=1)})
         return report
 
+    def feature_cache(self) -> FeatureCache:
+        """The archive's features for "for you" (made on first use, shared with /foryou)."""
+        from bot.recommend.compute import FeatureCache
+
+        cache = self.shared.get(FEATURES_KEY)
+        if not isinstance(cache, FeatureCache):
+            cache = self.shared[FEATURES_KEY] = FeatureCache()
+        return cache
+
     def engine_running(self) -> bool | None:
         """Whether the engine loop is alive (None: this process runs no engine)."""
         if self.engine is None:
@@ -149,15 +163,25 @@ class DeliveryRuntime:
                 ready = await settle_readiness(session, now=now, policy=self.policy)
             async with self.services.sessions.begin() as session:
                 report = await dispatch(
-                    session, now=now, settings=self.services.settings, policy=self.policy
+                    session,
+                    now=now,
+                    settings=self.services.settings,
+                    policy=self.policy,
+                    features=self.feature_cache,
                 )
             report.ready = ready + report.ready
+        # Every minute: what malloc kept from this pass, from a broadcast or a burst of
+        # look-ups since the last one goes back to the system (a few ms; bot/allocator.py).
+        release_memory()
         if report.queued:
             log.info(
-                "dispatch queued %d digests (%d late), %d updates; %d empty selections",
+                "dispatch queued %d digests, %d weekly (%d late), %d updates, %d polls; "
+                "%d empty selections",
                 report.digests,
+                report.weekly,
                 report.late,
                 report.updates,
+                report.polls,
                 report.empty,
             )
             if self.engine is not None:
@@ -216,6 +240,7 @@ def prepare_runtime(
         services,
         chosen if chosen is not None else configured_sources(services.settings, live=live),
         policy or SchedulePolicy.from_settings(services.settings),
+        shared=application.bot_data,
     )
     application.bot_data[RUNTIME_KEY] = runtime
     return runtime

@@ -6,15 +6,21 @@ lets the bot handle hundreds of look-ups a second (bench/commands.py: ~100 updat
 it). The cache is dropped as soon as the archive's version (`archive_version`, read at most
 once a `VERSION_EVERY`) changes, whichever process ingested: a new digest shows within a
 second. Per-chat data (settings, language) is never cached here.
+
+The cache is bounded by an estimate of its entries' memory (`weigh`) as well as their number:
+a stored paper is ~5 KB, an author's page ~10 KB, a day's digest ~120 KB; 4,096 entries of
+mixed look-ups held ~40 MB (bench/memory.py, 300 commands/s over a 100,000-paper archive).
 """
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram.ext import ContextTypes
 
@@ -23,16 +29,41 @@ from storage.papers import archive_version
 
 CACHE_KEY = "read_cache"
 VERSION_EVERY = 1.0  # seconds between reads of the archive's version
+MAX_BYTES = 8 * 2**20  # what the entries may hold in all, by `weigh`'s estimate
 T = TypeVar("T")
+
+
+def weigh(value: object, seen: set[int] | None = None) -> int:
+    """Roughly the bytes `value` holds: itself and what it refers to (containers, models,
+    dataclasses), each object counted once."""
+    seen = set() if seen is None else seen
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    size = sys.getsizeof(value)
+    if isinstance(value, str | bytes | int | float | bool) or value is None:
+        return size
+    if isinstance(value, dict):
+        return size + sum(weigh(k, seen) + weigh(v, seen) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return size + sum(weigh(item, seen) for item in value)
+    if isinstance(value, BaseModel):
+        return size + weigh(value.__dict__, seen)
+    if is_dataclass(value):
+        return size + sum(weigh(getattr(value, f.name, None), seen) for f in fields(value))
+    return size
 
 
 @dataclass(slots=True)
 class ReadCache:
-    """The newest `size` reads, each kept for `ttl` seconds (size 0 turns caching off)."""
+    """The newest reads, at most `size` of them and `max_bytes` (by `weigh`) in all, each
+    kept for `ttl` seconds (size 0 turns caching off)."""
 
     ttl: float = 60.0
     size: int = 4096
-    entries: OrderedDict[Hashable, tuple[float, Any]] = field(default_factory=OrderedDict)
+    max_bytes: int = MAX_BYTES
+    entries: OrderedDict[Hashable, tuple[float, Any, int]] = field(default_factory=OrderedDict)
+    held: int = 0  # bytes the entries hold, by `weigh`
     version: int | None = None
     checked_at: float = float("-inf")
     generation: int = 0  # bumped on every clear: a load begun before it must not be kept
@@ -48,6 +79,7 @@ class ReadCache:
         """Forget everything when the archive's version changed since it was last seen."""
         if version != self.version:
             self.entries.clear()
+            self.held = 0
             self.version = version
             self.generation += 1
 
@@ -60,13 +92,18 @@ class ReadCache:
         return True, found[1]
 
     def put(self, key: Hashable, value: Any, now: float) -> None:
-        """Remember `value` until `now + ttl`, forgetting the least recently used beyond `size`."""
+        """Remember `value` until `now + ttl`, forgetting the least recently used beyond `size`
+        entries or `max_bytes`."""
         if self.size <= 0:
             return
-        self.entries[key] = (now + self.ttl, value)
-        self.entries.move_to_end(key)
-        while len(self.entries) > self.size:
-            self.entries.popitem(last=False)
+        weight = weigh(value)
+        if weight > self.max_bytes:
+            return
+        old = self.entries.pop(key, None)
+        self.held += weight - (old[2] if old is not None else 0)
+        self.entries[key] = (now + self.ttl, value, weight)
+        while len(self.entries) > self.size or self.held > self.max_bytes:
+            self.held -= self.entries.popitem(last=False)[1][2]
 
 
 def read_cache(context: ContextTypes.DEFAULT_TYPE) -> ReadCache:

@@ -283,17 +283,19 @@ def _result_lines(found: Sequence[papers.PaperInfo], *, start: int, lang: Lang) 
     ]
 
 
-AuthorRead = tuple[str, list[papers.PaperInfo]] | None
+AuthorRead = tuple[str, int, list[papers.PaperInfo]] | None
 
 
 async def _load_author(session: AsyncSession, author_id: int) -> AuthorRead:
-    """An author's name and archived papers (best first), or None when there is no such id."""
+    """An author's name, paper count and best `AUTHOR_PAPERS` papers, or None when there is no
+    such id. Only those are kept: a prolific author's whole list, cached, was ~30 KB an entry."""
     found = await session.get(Author, author_id)
     if found is None:
         return None
     # One person stored under names that fold alike (`Björn Ommer`, `Bjorn Ommer`): all papers.
     spellings = await author_search.spelling_ids(session, author_id=author_id)
-    return found.name, await papers.author_papers(session, author_ids=spellings)
+    listed = await papers.author_papers(session, author_ids=spellings)
+    return found.name, len(listed), listed[:AUTHOR_PAPERS]
 
 
 async def _author_page(
@@ -303,9 +305,8 @@ async def _author_page(
     found = await cached(context, ("author", author_id), lambda s: _load_author(s, author_id))
     if found is None:
         return None
-    name, listed = found
-    shown = listed[:AUTHOR_PAPERS]
-    header = translate(lang, "lookup.author_header", name=name, shown=len(shown), total=len(listed))
+    name, total, shown = found
+    header = translate(lang, "lookup.author_header", name=name, shown=len(shown), total=total)
     lines = _result_lines(shown, start=1, lang=lang)
     return pack_blocks([header, "\n".join(lines)])
 

@@ -11,7 +11,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot.digest.refs import parse_paper_ref
 from bot.edition.buttons import CALLBACK_LIMIT, SAVE_PATTERN, parse_save, save_keyboard
 from bot.i18n import Lang, translate
-from bot.recommend import MIN_SAVED
+from bot.recommend import FEATURES_KEY, MIN_SAVED
 from bot.render import escape, pack_blocks, render_paper_line, utf16_len
 from bot.render.bibtex import BibPaper, render_bibtex
 from bot.services import Services, get_services
@@ -190,9 +190,6 @@ async def bibtex(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     caption = translate(lang, "saved.bibtex_caption", count=len(found))
     document = InputFile(text.encode(), filename=BIB_FILE)
     await message.reply_document(document, caption=caption)
-
-
-FEATURES_KEY = "recommend_features"  # bot_data: the archive's features, rebuilt when it changes
 
 
 def _feature_cache(context: ContextTypes.DEFAULT_TYPE) -> FeatureCache:

@@ -22,6 +22,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.edition.selection import keyword_key
 from bot.i18n import Key, Lang, translate
+from bot.recommend import MIN_SAVED
 from bot.services import Services, get_services
 from handlers.common import (
     COMMAND_UPDATES,
@@ -78,10 +79,20 @@ LIST_NAMES = {
     "followed_authors": "authors",
 }
 _TIME = re.compile(r"(?P<hour>\d{1,2})(?::?(?P<minute>\d{2}))?")
+CADENCE_WORDS = {
+    "daily": ("daily", "day", "매일", "일간"),
+    "weekly": ("weekly", "week", "매주", "주간"),
+    "both": ("both", "all", "둘다", "둘 다", "모두"),
+}
+SWITCH_WORDS = {
+    True: ("on", "yes", "true", "1", "켜기", "켬"),
+    False: ("off", "no", "false", "0", "끄기", "끔"),
+}
+GROUP_TYPES = ("group", "supergroup")  # where journal-club polls are allowed
 # Callback data: `st:<view>` opens a view, `st:<view>:<value>` sets a value,
 # `st:rm:<list>:<index>:<hash>` removes an entry (the hash catches a list changed meanwhile).
 _CALLBACK = re.compile(
-    r"st:(?:(?P<view>[mtznvlkadw])(?::(?P<value>[0-9a-z]{1,7}))?"
+    r"st:(?:(?P<view>[mtznvlkadwcpf])(?::(?P<value>[0-9a-z]{1,7}))?"
     r"|rm:(?P<list>[ixa]):(?P<index>\d{1,2}):(?P<hash>[0-9a-f]{6}))"
 )
 
@@ -249,12 +260,50 @@ def typed_change(chat: chats.Chat, name: str, value: str) -> Change:
         if change is None:
             raise UserError("settings.bad_lang")
         return change
+    if name in ("cadence", "frequency", "주기"):
+        return cadence_change(chat, value)
+    if name in ("poll", "polls", "투표"):
+        return poll_change(chat, value)
+    if name in ("foryou", "for_you", "for-you", "추천", "맞춤추천"):
+        return foryou_change(value)
     column = {"include": "include_keywords", "exclude": "exclude_keywords"}.get(name)
     if column is None and name in ("author", "authors", "follow", "저자"):
         column = "followed_authors"
     if column is None:
         raise UserError("settings.unknown_setting", text=shorten(name))
     return add_items(chat, column, value)
+
+
+def cadence_change(chat: chats.Chat, value: str) -> Change:
+    """Daily, weekly or both (English or Korean words)."""
+    folded = " ".join(value.casefold().split())
+    for cadence, words in CADENCE_WORDS.items():
+        if folded in words:
+            params: dict[str, object] = {"cadence": Key(f"settings.cadence_{cadence}")}
+            return Change({"cadence": cadence}, "settings.done_cadence", params)
+    raise UserError("settings.bad_cadence")
+
+
+def poll_change(chat: chats.Chat, value: str) -> Change:
+    """Turn the journal-club poll after the daily digest on or off (groups only)."""
+    if chat.type not in GROUP_TYPES:
+        raise UserError("settings.poll_groups_only")
+    folded = value.strip().casefold()
+    for state, words in SWITCH_WORDS.items():
+        if folded in words:
+            key = "settings.done_poll_on" if state else "settings.done_poll_off"
+            return Change({"journal_poll": state}, key, {})
+    raise UserError("settings.bad_poll")
+
+
+def foryou_change(value: str) -> Change:
+    """Turn the digest's "✨ For you" section on or off (it also needs 3 saved papers)."""
+    folded = value.strip().casefold()
+    for state, words in SWITCH_WORDS.items():
+        if folded in words:
+            key = "settings.done_foryou_on" if state else "settings.done_foryou_off"
+            return Change({"for_you": state}, key, {"count": MIN_SAVED})
+    raise UserError("settings.bad_foryou")
 
 
 def _days_change(days: str) -> Change:
@@ -268,6 +317,8 @@ EXAMPLES = {
     "days": "days mon-fri",
     "top": "top 5",
     "votes": "votes 10",
+    "cadence": "cadence weekly",
+    "poll": "poll on",
 }
 
 
@@ -291,6 +342,27 @@ def _language_label(lang: Lang, language: str | None) -> str:
 def describe_settings(chat: chats.Chat, lang: Lang) -> str:
     """The chat's settings as lines (shared with /status)."""
     none = translate(lang, "settings.none")
+    foryou = Key("settings.poll_on" if chat.for_you else "settings.poll_off")
+    lines = [
+        _details(chat, lang, none),
+        cadence_line(chat, lang),
+        translate(lang, "settings.foryou_line", state=foryou),
+    ]
+    return "\n".join(line for line in lines if line)
+
+
+def cadence_line(chat: chats.Chat, lang: Lang) -> str:
+    """The chat's cadence, and in a group whether a poll follows the digest."""
+    cadence = chat.cadence if chat.cadence in chats.CADENCES else "daily"
+    line = translate(lang, "settings.cadence_line", cadence=Key(f"settings.cadence_{cadence}"))
+    if chat.type not in GROUP_TYPES:
+        return line
+    state = Key("settings.poll_on" if chat.journal_poll else "settings.poll_off")
+    return line + "\n" + translate(lang, "settings.poll_line", state=state)
+
+
+def _details(chat: chats.Chat, lang: Lang, none: str) -> str:
+    """Delivery time, filters and language."""
     return translate(
         lang,
         "settings.details",
@@ -331,7 +403,10 @@ def _main_keyboard(lang: Lang) -> list[list[InlineKeyboardButton]]:
     label = functools.partial(translate, lang)
     return [
         [_button(label("settings.btn_time"), "st:t"), _button(label("settings.btn_zone"), "st:z")],
-        [_button(label("settings.btn_days"), "st:w")],
+        [
+            _button(label("settings.btn_days"), "st:w"),
+            _button(label("settings.btn_cadence"), "st:c"),
+        ],
         [_button(label("settings.btn_top"), "st:n"), _button(label("settings.btn_votes"), "st:v")],
         [
             _button(label("settings.btn_lang"), "st:l"),
@@ -375,11 +450,29 @@ def _view_keyboard(chat: chats.Chat, view: str, lang: Lang) -> list[list[InlineK
     elif view == "w":
         presets = (EVERY_DAY, WEEKDAYS, WEEKENDS)
         rows = _rows([_button(days_label(lang, days), f"st:w:{days}") for days in presets], 3)
+    elif view == "c":
+        rows = _cadence_rows(chat, lang)
     elif view == "k":
         rows = _rows(_list_buttons(chat, "i", "+") + _list_buttons(chat, "x", "−"), 2)
     else:
         rows = _rows(_list_buttons(chat, "a", ""), 2)
     return [*rows, [_button(translate(lang, "settings.btn_back"), "st:m")]]
+
+
+def _cadence_rows(chat: chats.Chat, lang: Lang) -> list[list[InlineKeyboardButton]]:
+    """Daily, weekly, both; in a group, the poll switch too."""
+    rows = [
+        [
+            _button(translate(lang, f"settings.btn_cadence_{cadence}"), f"st:c:{cadence}")
+            for cadence in chats.CADENCES
+        ]
+    ]
+    if chat.type in GROUP_TYPES:
+        switch = "off" if chat.journal_poll else "on"
+        rows.append([_button(translate(lang, f"settings.btn_poll_{switch}"), f"st:p:{switch}")])
+    switch = "off" if chat.for_you else "on"
+    rows.append([_button(translate(lang, f"settings.btn_foryou_{switch}"), f"st:f:{switch}")])
+    return rows
 
 
 PROMPTS = {
@@ -391,6 +484,7 @@ PROMPTS = {
     "l": "settings.ask_lang",
     "k": "settings.ask_keywords",
     "a": "settings.ask_authors",
+    "c": "settings.ask_cadence",
 }
 
 
@@ -403,6 +497,8 @@ def render_view(
     if view == "m":
         return menu_text(chat, lang, note=note), InlineKeyboardMarkup(_main_keyboard(lang))
     prompt = translate(lang, PROMPTS[view], max=MAX_TOP)
+    if view == "c" and chat.type in GROUP_TYPES:
+        prompt += "\n" + translate(lang, "settings.ask_cadence_group")
     keyboard = InlineKeyboardMarkup(_view_keyboard(chat, view, lang))
     return menu_text(chat, lang, note=note, prompt=prompt), keyboard
 
@@ -418,6 +514,12 @@ def button_change(chat: chats.Chat, data: str) -> tuple[str, Change | None] | No
     if match["list"] is not None:
         return _removal(chat, match["list"], int(match["index"]), match["hash"])
     view, value = match["view"], match["value"]
+    if view == "p":  # the poll switch: on or off, and only in groups
+        if value not in ("on", "off") or chat.type not in GROUP_TYPES:
+            return None
+        return "c", poll_change(chat, value)
+    if view == "f":  # the "for you" switch, in the cadence view
+        return ("c", foryou_change(value)) if value in ("on", "off") else None
     if value is None:
         return view, None
     change = _value_change(view, value)
@@ -440,6 +542,9 @@ def _value_change(view: str, value: str) -> Change | None:
         return _days_change(value)
     if view == "l":
         return language_change(value)
+    if view == "c" and value in chats.CADENCES:
+        params: dict[str, object] = {"cadence": Key(f"settings.cadence_{value}")}
+        return Change({"cadence": value}, "settings.done_cadence", params)
     return None
 
 

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Integer, String, Text, select
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,9 +28,12 @@ SETTINGS_FIELDS = frozenset(
         "exclude_keywords",
         "followed_authors",
         "for_you",
+        "cadence",
+        "journal_poll",
         "title",
     }
 )
+CADENCES = ("daily", "weekly", "both")  # `chats.cadence`: which digests a chat gets
 ALL_WEEKDAYS = "1234567"
 UNSUBSCRIBED = "unsubscribed"  # why a queued row was skipped
 
@@ -60,6 +64,10 @@ class Chat(Base):
     followed_authors: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Migration 0009: the digest's "✨ For you" section (it needs ≥ 3 saved papers as well).
     for_you: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    # Migration 0011: daily digests, a weekly one on Monday (last week's top N), or both; and
+    # (groups) a journal-club poll of the daily digest's papers right after it.
+    cadence: Mapped[str] = mapped_column(String(8), default="daily", server_default="daily")
+    journal_poll: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     migrated_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

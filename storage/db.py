@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -55,15 +56,33 @@ def driver_url(url: str) -> URL:
     return parsed if "ssl" in parsed.query else parsed.update_query_dict({"ssl": mode})
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """Create the async engine for `url`, with SQLite pragmas installed."""
+# Page cache of each SQLite connection of the running bot, in KiB (SQLite's default: 2,000).
+# Under 300 look-ups/s the pool holds 15 connections, each a thread with its own cache: at the
+# default they grew the bot by ~35 MB; at 512 KiB the same load ran as fast (the OS caches the
+# file anyway). Bulk work (ingest, db copy) keeps the default.
+SERVING_PAGE_CACHE_KIB = 512
+
+
+def create_engine(url: str, *, page_cache_kib: int | None = None) -> AsyncEngine:
+    """Create the async engine for `url`, with SQLite pragmas installed (and, when given, a
+    page cache of `page_cache_kib` per connection)."""
     _ensure_sqlite_folder(url)
     # Summaries are mostly Korean: ASCII-escaping them made JSON columns twice the size and
     # their encoding the slowest step of a bulk load. The stored JSON means the same.
     engine = _create_async_engine(driver_url(url), json_serializer=_json_dumps)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
+        if page_cache_kib is not None:
+            pragma = f"PRAGMA cache_size=-{int(page_cache_kib)}"
+            event.listen(engine.sync_engine, "connect", partial(_run_pragma, pragma))
     return engine
+
+
+def _run_pragma(pragma: str, dbapi_connection: Any, _record: Any) -> None:
+    """Run one more pragma on a new SQLite connection."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(pragma)
+    cursor.close()
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

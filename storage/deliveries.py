@@ -42,7 +42,9 @@ from sqlalchemy.orm import Mapped, aliased, mapped_column
 from storage.models import Base, BigId, UTCDateTime
 
 State = Literal["pending", "sending", "sent", "failed", "skipped"]
-Kind = Literal["digest", "update"]
+# "weekly": a chat's Monday digest of last week, dated that week's Monday; "poll": the
+# journal-club poll after a group's daily digest (its one message is the poll as JSON).
+Kind = Literal["digest", "update", "weekly", "poll"]
 STATES: tuple[State, ...] = ("pending", "sending", "sent", "failed", "skipped")
 OPEN_STATES = ("pending", "sending")
 
@@ -610,6 +612,19 @@ async def row_keys(session: AsyncSession, *, since: dt.date) -> list[RowKey]:
     return [RowKey(*row) for row in (await session.execute(query)).all()]
 
 
+async def weekly_chats(
+    session: AsyncSession, *, chat_ids: Sequence[int], week_start: dt.date
+) -> set[int]:
+    """Those of `chat_ids` that already have a weekly row for the week starting `week_start`
+    (by chat id first: the unique key's index answers it without scanning the outbox)."""
+    query = select(Delivery.chat_id).where(
+        Delivery.chat_id.in_(list(chat_ids)),
+        Delivery.digest_date == week_start,
+        Delivery.kind == "weekly",
+    )
+    return set((await session.scalars(query)).all())
+
+
 async def known_ids(session: AsyncSession, *, chat_id: int, digest_date: dt.date) -> set[str]:
     """Every paper id a chat's rows for a day were built from (what it has already seen),
     but for `failed` rows: their papers never arrived, so an update carries them again."""
@@ -617,6 +632,7 @@ async def known_ids(session: AsyncSession, *, chat_id: int, digest_date: dt.date
         Delivery.chat_id == chat_id,
         Delivery.digest_date == digest_date,
         Delivery.state != "failed",
+        Delivery.kind.in_(("digest", "update")),  # a weekly row of that Monday is another edition
     )
     return {arxiv_id for ids in (await session.scalars(query)).all() for arxiv_id in ids}
 

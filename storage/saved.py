@@ -158,9 +158,10 @@ async def archive_version(session: AsyncSession) -> ArchiveVersion:
 
 
 async def paper_documents(
-    session: AsyncSession, *, arxiv_ids: Sequence[str] | None = None
+    session: AsyncSession, *, arxiv_ids: Sequence[str] | None = None, newest: int | None = None
 ) -> list[PaperDocument]:
-    """Every indexed paper's tokens (or those of `arxiv_ids`), oldest day first."""
+    """Every indexed paper's tokens (or those of `arxiv_ids`, or the `newest` papers), oldest
+    day first."""
     columns = DOCUMENTS.c
     query = select(
         columns.arxiv_id,
@@ -169,7 +170,11 @@ async def paper_documents(
         columns.author_tokens,
         columns.votes,
         columns.day,
-    ).order_by(columns.day, columns.id)
+    )
     if arxiv_ids is not None:
         query = query.where(columns.arxiv_id.in_(list(arxiv_ids)))
+    if newest is not None:
+        query = query.order_by(columns.day.desc(), columns.id.desc()).limit(newest)
+        return [PaperDocument(*row) for row in reversed((await session.execute(query)).all())]
+    query = query.order_by(columns.day, columns.id)
     return [PaperDocument(*row) for row in await session.execute(query)]

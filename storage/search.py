@@ -9,23 +9,27 @@ GIN. Queries are built from our own quoted tokens only, never from raw user text
 Ranking (documented contract):
     score = text × (1 + 0.15·ln(1 + votes)) × (1 + 0.3·exp(−age_days / 180))
 where `text` is FTS5 BM25 negated (column weights title 5, authors 3, body 1; on PostgreSQL
-ts_rank with weights A=1, B=0.6, C=0.3 scaled ×10) times a title boost (1 + the share of query
-terms whose tokens appear as a phrase in the title), `votes` the paper's latest vote count and
+ts_rank with weights A=1, B=0.6, C=0.3 scaled ×10) times a title boost (1 + 2 × the share of
+query terms whose tokens appear as a phrase in the title; a term counts half when only the last
+word of its English phrase does: `segmentation` for *semantic segmentation*), `votes` the
+paper's latest vote count and
 `age_days` its distance from the newest paper in the archive (not the wall clock, so results do
 not drift). The 200 best BM25 candidates are re-ranked with this formula. A paper named by an
 arXiv id or URL in the query comes first with score 1e6. A query matching more than
 `RANKED_MATCHES` papers (a single very common word) is ranked over only the newest
 `RANKED_MATCHES` of them, by FTS5 rowid or by document id (papers are indexed as days arrive):
 such a word says little about relevance, and ranking every match was the slow tail at 100k.
+PostgreSQL, which reads each ranked match's whole tsvector, ranks `POSTGRES_RANKED_MATCHES`.
 The fallback for a query whose words do not all match together drops the words no paper has
 (scores unchanged), then leaves each remaining word out in turn, rarest first (scores × 0.3,
-`LOOSE_VARIANTS` queries at most); it ranks at most `LOOSE_RANKED_MATCHES` newest matches per
-variant.
+`LOOSE_VARIANTS` queries at most; two words are one query for either word); it ranks at most
+`LOOSE_RANKED_MATCHES` newest matches per variant (`POSTGRES_LOOSE_RANKED_MATCHES`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +56,9 @@ _CANDIDATES = 200
 RANKED_MATCHES = 2000
 # The fallback for queries whose words do not all match (score × 0.3) ranks fewer still.
 LOOSE_RANKED_MATCHES = 500
+# PostgreSQL reads (detoasts) each ranked match's tsvector for ts_rank: it ranks fewer.
+POSTGRES_RANKED_MATCHES = 200
+POSTGRES_LOOSE_RANKED_MATCHES = 100
 LOOSE_VARIANTS = 5  # fallback queries at most, each leaving out one word
 RARE_MATCHES = 50  # a word's matches are counted up to this, to find the rarest words
 ID_SCORE = 1e6
@@ -80,21 +87,30 @@ async def _candidates(
     parsed: ParsedQuery,
     authors: AuthorSets,
     ranked: int | None = None,
+    positive: list[list[list[str]]] | None = None,
 ) -> list[tuple[str, float, int | None, dt.date]]:
-    """Up to 200 (arxiv_id, text score, votes, day) by text relevance, or by votes without text."""
-    ranked = RANKED_MATCHES if ranked is None else ranked  # read late: tests lower it
-    positive, negative = query_terms(parsed)
+    """Up to 200 (arxiv_id, text score, votes, day) by text relevance, or by votes without text.
+
+    `positive` replaces the parsed query's positive terms (the fallback's OR of two words).
+    """
+    postgres = _dialect(session) == "postgresql"
+    if ranked is None:  # read late: tests lower them
+        ranked = POSTGRES_RANKED_MATCHES if postgres else RANKED_MATCHES
+    elif postgres:
+        ranked = min(ranked, POSTGRES_LOOSE_RANKED_MATCHES)
+    terms, negative = query_terms(parsed)
+    positive = terms if positive is None else positive
     conditions, params = query_filters(parsed, authors)
     if not positive and (parsed.has_text or not conditions):
         return []
-    postgres = _dialect(session) == "postgresql"
     if not positive:
         sql = "SELECT d.arxiv_id, 1.0 AS score, d.votes, d.day, '' FROM search_documents d"
         order = " ORDER BY d.day DESC, d.votes DESC"
     elif postgres:
         params["q"] = tsquery_expression(positive, negative)
         params["loose"] = tsquery_expression(positive, [], phrases=False)
-        sql, order = _tsquery_select(conditions, ranked=ranked)
+        dense = await _is_dense(session, positive, ranked)
+        sql, order = _tsquery_select(conditions, ranked=ranked, dense=dense)
         conditions = []
     else:
         params["q"] = fts5_expression(positive, negative)
@@ -145,24 +161,82 @@ def _fts5_select(*, filtered: bool, ranked: int = RANKED_MATCHES) -> tuple[str, 
     )
 
 
-def _tsquery_select(conditions: list[str], *, ranked: int) -> tuple[str, str]:
+def _tsquery_select(conditions: list[str], *, ranked: int, dense: bool) -> tuple[str, str]:
     """The PostgreSQL candidate SELECT and ORDER BY: ts_rank over the newest `ranked` matches.
 
     As on SQLite, a very common term is ranked over its newest matches only: ranking all
-    50,000 matches of one took 0.5 s at 100k papers, the newest 2,000 about 30 ms. The
-    newest are found with the phrases' tokens only ANDed (`:loose`), which GIN answers
-    without reading rows; a phrase (Korean bigrams are phrases) made PostgreSQL detoast and
-    check every match's tsvector first. The phrases and exclusions (`:q`) are checked on the
-    `ranked` rows only, which ts_rank reads anyway.
+    50,000 matches of one took 0.5 s at 100k papers. The newest are found with the phrases'
+    tokens only ANDed (`:loose`); the phrases and exclusions (`:q`) are checked on the
+    `ranked` rows only, which ts_rank reads anyway. Each row read costs about the same
+    whichever way it is found (a heap page, or a detoasted tsvector), so the cheaper way
+    depends on how common the query is (`dense`, see `_is_dense`): a common one walks the
+    primary key backwards and checks each row until `ranked` match (ranked ÷ density rows);
+    any other lets GIN find every match, whose rows are read and sorted by id (`d.id + 0`
+    keeps the planner off the backward walk, which it picks too often: it does not count
+    the detoasting).
     """
     where = " AND ".join(["d.tsv @@ to_tsquery('simple', :loose)", *conditions])
-    newest = f"SELECT d.* FROM search_documents d WHERE {where} ORDER BY d.id DESC LIMIT {ranked}"
+    order = "d.id DESC" if dense else "d.id + 0 DESC"
+    newest = f"SELECT d.* FROM search_documents d WHERE {where} ORDER BY {order} LIMIT {ranked}"
     sql = (
         "SELECT d.arxiv_id, 10 * ts_rank('{0.1, 0.3, 0.6, 1.0}', d.tsv, q) AS score, "
         f"d.votes, d.day, d.title_tokens FROM ({newest}) d, to_tsquery('simple', :q) q "
         "WHERE d.tsv @@ q"
     )
     return sql, " ORDER BY score DESC"
+
+
+_STATS_SECONDS = 600.0  # how long PostgreSQL's lexeme statistics are reused
+_stats: dict[str, tuple[float, float, dict[str, float]]] = {}
+
+
+async def _lexeme_stats(session: AsyncSession) -> tuple[float, dict[str, float]]:
+    """Rows of search_documents and the share of them holding each common lexeme.
+
+    Read from ANALYZE's statistics (`pg_stats.most_common_elems`, about the 1,000 commonest
+    lexemes), cached per database for `_STATS_SECONDS`; a lexeme not in them is rarer than
+    any that is.
+    """
+    key = str(session.get_bind().engine.url)
+    now = time.monotonic()
+    cached = _stats.get(key)
+    if cached is not None and now - cached[0] < _STATS_SECONDS:
+        return cached[1], cached[2]
+    row = (
+        await session.execute(
+            text(
+                "SELECT (SELECT reltuples FROM pg_class WHERE relname = 'search_documents'), "
+                "(SELECT most_common_elems::text::text[] FROM pg_stats "
+                "WHERE tablename = 'search_documents' AND attname = 'tsv' LIMIT 1), "
+                "(SELECT most_common_elem_freqs FROM pg_stats "
+                "WHERE tablename = 'search_documents' AND attname = 'tsv' LIMIT 1)"
+            )
+        )
+    ).one()
+    total = float(row[0] or 0)
+    freqs = dict(zip(row[1] or [], row[2] or [], strict=False))
+    _stats[key] = (now, total, freqs)
+    return total, freqs
+
+
+async def _is_dense(session: AsyncSession, positive: list[list[list[str]]], ranked: int) -> bool:
+    """Whether the query's loose form matches so many rows that walking the newest rows
+    finds `ranked` matches sooner than reading every match.
+
+    Walking costs ranked ÷ density rows, about twice as dear each (a detoasted tsvector) as
+    the heap page of a match, of which there are density × rows. A phrase's tokens (a
+    word's bigrams) go together: their density is the rarest one's; a word's alternatives
+    add up; the query's terms are taken as independent (their densities multiply).
+    """
+    total, freqs = await _lexeme_stats(session)
+    if total <= 0 or not freqs:
+        return False
+    density = 1.0
+    for alternatives in positive:
+        density *= min(
+            1.0, sum(min(freqs.get(token, 0.0) for token in tokens) for tokens in alternatives)
+        )
+    return density * density * total > 2 * ranked
 
 
 async def _loose_candidates(
@@ -181,6 +255,24 @@ async def _loose_candidates(
     variants: list[tuple[list[str], float]] = []
     if len(words) < len(parsed.words) and (words or parsed.phrases):
         variants.append((words, 1.0))
+    if len(words) == 2 and not variants:
+        # Two words never together: one statement for either word, not one per word.
+        either = [
+            alt
+            for word in words
+            for term in query_terms(ParsedQuery(words=[word]))[0]
+            for alt in term
+        ]
+        loose = ParsedQuery(phrases=parsed.phrases, excluded=parsed.excluded, dates=parsed.dates)
+        phrases = query_terms(loose)[0]
+        hits = await _candidates(
+            session,
+            parsed=loose,
+            authors=authors,
+            ranked=LOOSE_RANKED_MATCHES,
+            positive=[*phrases, either],
+        )
+        return [(arxiv_id, score * 0.3, votes, day) for arxiv_id, score, votes, day in hits]
     if len(words) > 1:
         rarest = sorted(range(len(words)), key=lambda index: alive[index][1])
         variants += [(words[:index] + words[index + 1 :], 0.3) for index in rarest]

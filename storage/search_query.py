@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from storage import glossary, translations
+from storage import glossary, glossary_variants, translations
 from storage.analysis import (
     MAX_TERMS,
     PREFIX,
@@ -33,18 +33,44 @@ def _stem_forms(word: str) -> list[list[str]]:
     return term_tokens(folded[:-1])
 
 
+def _variant_terms(words: Sequence[str]) -> list[str]:
+    """English phrases of the hand-written table for exactly these words (or none)."""
+    span, found = glossary_variants.longest_match(words)
+    return found if span == len(words) else []
+
+
 def _alternatives(word: str) -> list[list[str]]:
-    """Token sequences any of which matches `word`, widened by its stem and the glossary."""
+    """Token sequences any of which matches `word`, widened by its stem and the tables.
+
+    The hand-written table (storage.glossary_variants; for a derived form, its stem's entry)
+    and the corpus glossary both apply; the mined table only when neither knows the word
+    (its single term is the noisiest: `병합` → *token merging*).
+    """
     alternatives = [tokens for tokens in term_tokens(word) if tokens]
-    alternatives += _stem_forms(word)
-    for other in glossary.translations(word) or translations.english_terms([word]):
+    stems = _stem_forms(word)
+    alternatives += stems
+    variants = _variant_terms([word])
+    if not variants and stems:
+        variants = _variant_terms([strip_particle(fold(word))[:-1]])
+    others = glossary.translations(word)
+    if not others and not variants:
+        others = translations.english_terms([word])
+    for other in [*variants, *others]:
         alternatives.extend(tokens for tokens in _phrase_tokens(other) if tokens)
     unique: dict[tuple[str, ...], None] = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives)
     return [list(tokens) for tokens in unique]
 
 
 def _phrase_tokens(phrase: str) -> list[list[str]]:
-    """A multi-word phrase as one token sequence (what the index stores for that text)."""
+    """A multi-word phrase as one token sequence (what the index stores for that text).
+
+    A phrase ending in `*` (the hand-written table's `generat*`) ends in a prefix token.
+    """
+    if phrase.endswith("*"):
+        tokens = analyze(phrase[:-1])
+        if tokens and len(tokens[-1]) >= 3:
+            tokens[-1] += PREFIX
+        return [tokens] if tokens else []
     tokens = analyze(phrase)
     return [tokens] if tokens else []
 
@@ -63,6 +89,11 @@ def _merge_glossary_phrases(words: Sequence[str]) -> list[list[list[str]]]:
     index = 0
     while index < len(words):
         span, translations = glossary.longest_match(words[index:])
+        longer, variants = glossary_variants.longest_match(words[index:])
+        if longer > span:
+            span, translations = longer, variants
+        elif longer == span > 1:
+            translations = [*variants, *translations]
         if span > 1:
             phrase = " ".join(words[index : index + span])
             alternatives = [[tok for w in words[index : index + span] for tok in _first(w)]]

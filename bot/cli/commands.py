@@ -209,7 +209,10 @@ async def _prepare(settings: Settings) -> str | None:
 
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """`paperboy run`: upgrade the database, then serve updates (long polling or webhook)."""
+    from bot.allocator import limit_arenas
     from bot.roles import RoleRefused, check_role, role_hooks, serve_delivery
+
+    limit_arenas()  # before any database thread starts (bot/allocator.py)
 
     try:
         check_role(args.role, settings.database_url)

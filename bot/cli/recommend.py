@@ -7,12 +7,14 @@ import asyncio
 import datetime as dt
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.digest.refs import parse_paper_ref
-from bot.recommend.compute import FeatureCache
-from bot.recommend.day import DayRanking, rank_day
 from storage.db import create_engine, session_factory
+
+if TYPE_CHECKING:  # scikit-learn (~60 MB) loads when this command runs, not with `paperboy run`
+    from bot.recommend.day import DayRanking
 
 
 def _date(value: str) -> dt.date:
@@ -41,6 +43,9 @@ def configure_recommend(parser: argparse.ArgumentParser) -> None:
 
 async def _rank(settings: Settings, args: argparse.Namespace) -> DayRanking | None:
     """Rank the day against the archive's features."""
+    from bot.recommend.compute import FeatureCache
+    from bot.recommend.day import rank_day
+
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:

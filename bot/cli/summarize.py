@@ -7,12 +7,15 @@ import asyncio
 import datetime as dt
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from bot.cli.progress import ProgressBar
 from bot.config import Settings
-from bot.content.summarizer import Progress, Summarizer, SummaryReport
 from bot.services import utc_now
 from storage.db import create_engine, session_factory, upgrade
+
+if TYPE_CHECKING:  # openai loads when this command runs, not with `paperboy run`
+    from bot.content.summarizer import Progress, SummaryReport
 
 NOT_CONFIGURED = (
     "paperboy: SUMMARY_API_BASE_URL is not set; point it at an OpenAI-compatible endpoint "
@@ -53,6 +56,8 @@ async def _summarize(
     settings: Settings, dates: list[dt.date], *, missing_only: bool, progress: Progress
 ) -> SummaryReport:
     """Upgrade the database, then summarize the papers of `dates`."""
+    from bot.content.summarizer import Summarizer
+
     await upgrade(settings.database_url)
     engine = create_engine(settings.database_url)
     try:

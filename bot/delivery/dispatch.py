@@ -17,6 +17,12 @@ downtime: catch-up on start) are marked late. Papers that arrive after a chat's 
 out, once the digest settles again, as an "update" row with only the papers the chat has not
 seen (the `known_ids` of its rows for the day, except `failed` rows, whose papers never arrived);
 an empty selection is recorded as a `skipped` row, so nothing is sent and nothing repeated.
+
+Cadence: a "weekly" chat gets no daily rows; a "weekly" or "both" chat gets, on Monday at its
+delivery time in its zone, a "weekly" row of last week's top papers (storage/tops.py), dated
+that week's Monday: one per chat and week by the outbox's unique key, caught up late within
+`catchup_days`, never for a week that ended before the chat subscribed. A group with
+`journal_poll` gets a "poll" row right after each new daily digest row: the poll of its papers.
 """
 
 from __future__ import annotations
@@ -31,8 +37,16 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from bot.delivery.foryou import FeatureSource, ForYouPass
 from bot.digest.models import Paper
-from bot.edition.compose import PlannedRow, RenderCache, RowKind, plan_row
+from bot.edition.compose import (
+    PlannedRow,
+    RenderCache,
+    RowKind,
+    plan_poll_row,
+    plan_row,
+    plan_weekly_row,
+)
 from storage.chats import Chat, subscribed_chat_batches
 from storage.deliveries import (
     INSERT_SLICE,
@@ -45,11 +59,15 @@ from storage.deliveries import (
     ready_days,
     row_keys,
     unready_days,
+    weekly_chats,
 )
 from storage.papers import day_papers, digest_for_date
+from storage.tops import top_ids
 
 log = logging.getLogger(__name__)
 CHAT_BATCH = 500  # chats loaded and planned at a time: a pass never holds every Chat row
+WEEK_POOL = 200  # a week's best papers a weekly digest's filters choose from
+GROUP_TYPES = frozenset({"group", "supergroup"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +209,35 @@ def needs_update(
     return due is not None and due <= now
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedWeek:
+    """A weekly digest a chat should get now: the ISO week it covers."""
+
+    start: dt.date  # that week's Monday (the row's `digest_date`)
+    label: str  # `2025-W05`
+    late: bool
+
+
+def plan_weekly(
+    schedule: ChatSchedule, now: dt.datetime, policy: SchedulePolicy
+) -> PlannedWeek | None:
+    """Last week's digest when this Monday's delivery time (in the chat's zone) has come, and
+    not more than `catchup_days` ago; never for a week that ended before the chat subscribed.
+    A weekly digest comes on Mondays whatever the chat's delivery days."""
+    local = now.astimezone(schedule.zone)
+    monday = local.date() - dt.timedelta(days=local.weekday())
+    due = dt.datetime.combine(monday, schedule.at, schedule.zone)
+    if due > now:  # before this Monday's time: last Monday's digest may still be caught up
+        monday -= dt.timedelta(days=7)
+        due = dt.datetime.combine(monday, schedule.at, schedule.zone)
+    ended = dt.datetime.combine(monday, dt.time(0), schedule.zone)
+    if now - due > dt.timedelta(days=policy.catchup_days) or ended < schedule.since:
+        return None
+    start = monday - dt.timedelta(days=7)
+    year, week, _ = start.isocalendar()
+    return PlannedWeek(start, f"{year:04d}-W{week:02d}", late=now - due > policy.late_grace)
+
+
 # dispatch (session only, explicit now)
 
 
@@ -203,11 +250,13 @@ class DispatchReport:
     updates: int = 0
     late: int = 0
     empty: int = 0
+    weekly: int = 0
+    polls: int = 0
 
     @property
     def queued(self) -> int:
         """Rows that will send messages."""
-        return self.digests + self.updates
+        return self.digests + self.updates + self.weekly + self.polls
 
 
 @dataclass(slots=True)
@@ -229,21 +278,22 @@ class _Dispatcher:
         policy: SchedulePolicy,
         settings: Settings,
         chat_batch: int = CHAT_BATCH,
+        features: FeatureSource | None = None,
     ) -> None:
         self.session, self.now, self.policy, self.settings = session, now, policy, settings
         self.chat_batch = chat_batch
+        self.for_you = ForYouPass(session, features)
         self.report = DispatchReport()
         self.cache = RenderCache()
         self.planned: list[PlannedRow] = []
+        self.weeks: dict[dt.date, list[Paper]] = {}  # a week's papers, loaded once per pass
 
     async def run(self) -> DispatchReport:
         """Queue every digest and update that is due now."""
         self.report.ready = await settle_readiness(self.session, now=self.now, policy=self.policy)
         since = (self.now - dt.timedelta(days=self.policy.catchup_days + 2)).date()
         since -= dt.timedelta(days=self.policy.max_age_days)
-        days = await self._load_days(since)
-        if not days:
-            return self.report
+        days = await self._load_days(since)  # none: weekly digests may still be due
         rows: dict[int, dict[dt.date, list[RowKey]]] = defaultdict(lambda: defaultdict(list))
         for key in await row_keys(self.session, since=since):
             rows[key.chat_id][key.digest_date].append(key)
@@ -251,6 +301,8 @@ class _Dispatcher:
         # scan thousands of them for changes (quadratic on a big broadcast).
         with self.session.no_autoflush:
             async for chats in subscribed_chat_batches(self.session, size=self.chat_batch):
+                await self._weekly(chats)
+                self.for_you.batch(chats)
                 for chat in chats:
                     await self._chat(chat, days, rows.get(chat.chat_id, {}))
         # One insert at the end: on SQLite the write lock is held for it, not for the pass.
@@ -270,6 +322,11 @@ class _Dispatcher:
             self.report.empty += 1
         elif plan.row["kind"] == "update":
             self.report.updates += 1
+        elif plan.row["kind"] == "weekly":
+            self.report.weekly += 1
+            self.report.late += plan.row["late"]
+        elif plan.row["kind"] == "poll":
+            self.report.polls += 1
         else:
             self.report.digests += 1
             self.report.late += plan.row["late"]
@@ -289,7 +346,9 @@ class _Dispatcher:
     async def _chat(
         self, chat: Chat, days: dict[dt.date, _Day], rows: dict[dt.date, list[RowKey]]
     ) -> None:
-        """Queue the chat's due digests, then its updates."""
+        """Queue the chat's due digests, then its updates (none for a weekly-only chat)."""
+        if chat.cadence == "weekly":
+            return
         schedule = ChatSchedule.of(chat, default_zone=self.settings.default_timezone)
         delivered = {day for day, keys in rows.items() if any(k.kind == "digest" for k in keys)}
         ready = [(day, item.readiness.ready_at) for day, item in days.items()]
@@ -328,8 +387,65 @@ class _Dispatcher:
             late=late,
             seen=seen,
             cache=self.cache,
+            for_you=await self.for_you.picker(chat, date, day.papers) if kind == "digest" else None,
         )
         self.planned.append(plan)
+        if kind == "digest" and chat.journal_poll and chat.type in GROUP_TYPES and plan.chosen:
+            chosen = {paper.arxiv_id: paper for paper in day.papers}
+            poll = plan_poll_row(
+                chat=chat,
+                date=date,
+                chosen=[chosen[arxiv_id] for arxiv_id in plan.row["arxiv_ids"]],
+                now=self.now,
+                default_language=self.settings.default_language,
+            )
+            if poll is not None:  # queued after the digest, so it goes out right after it
+                self.planned.append(poll)
+
+    async def _weekly(self, chats: Sequence[Chat]) -> None:
+        """Queue last week's digest for the chats of a batch that take one and are due."""
+        due: dict[dt.date, list[tuple[Chat, PlannedWeek]]] = defaultdict(list)
+        for chat in chats:
+            if chat.cadence in ("weekly", "both"):
+                schedule = ChatSchedule.of(chat, default_zone=self.settings.default_timezone)
+                week = plan_weekly(schedule, self.now, self.policy)
+                if week is not None:
+                    due[week.start].append((chat, week))
+        for start, planned in due.items():
+            ids = [chat.chat_id for chat, _ in planned]
+            done = await weekly_chats(self.session, chat_ids=ids, week_start=start)
+            for chat, week in planned:
+                if chat.chat_id not in done:
+                    await self._queue_week(chat, week)
+
+    async def _queue_week(self, chat: Chat, week: PlannedWeek) -> None:
+        """Select and render one chat's weekly row."""
+        if week.start not in self.weeks:
+            self.weeks[week.start] = await self._week_papers(week.start)
+        plan = plan_weekly_row(
+            chat=chat,
+            week=week.label,
+            start=week.start,
+            papers=self.weeks[week.start],
+            now=self.now,
+            default_language=self.settings.default_language,
+            late=week.late,
+        )
+        self.planned.append(plan)
+
+    async def _week_papers(self, start: dt.date) -> list[Paper]:
+        """The week's best papers by latest votes (storage.tops), as the days stored them."""
+        end = start + dt.timedelta(days=6)
+        ranked = await top_ids(self.session, start=start, end=end, limit=WEEK_POOL)
+        found: dict[str, Paper] = {}
+        for offset in range(7):
+            for paper in await day_papers(self.session, date=start + dt.timedelta(days=offset)):
+                found.setdefault(paper.arxiv_id, paper)
+        return [
+            found[arxiv_id].model_copy(update={"votes": votes})
+            for arxiv_id, votes in ranked
+            if arxiv_id in found
+        ]
 
 
 async def dispatch(
@@ -339,8 +455,10 @@ async def dispatch(
     settings: Settings,
     policy: SchedulePolicy | None = None,
     chat_batch: int = CHAT_BATCH,
+    features: FeatureSource | None = None,
 ) -> DispatchReport:
     """Mark settled days ready and queue every digest and update due at `now` (no commit);
-    chats are planned `chat_batch` at a time."""
+    chats are planned `chat_batch` at a time. `features` gives the archive's feature cache for
+    "for you" (the runtime's, kept between passes; default: a new one for this pass)."""
     chosen = policy or SchedulePolicy.from_settings(settings)
-    return await _Dispatcher(session, now, chosen, settings, chat_batch).run()
+    return await _Dispatcher(session, now, chosen, settings, chat_batch, features).run()

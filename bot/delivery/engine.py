@@ -3,7 +3,9 @@
 Guarantees and policies (see "Delivery semantics" in DESIGN.md):
 - Order: a chat's rows are claimed one at a time, oldest first (`claim_due` skips a row while an
   earlier row of its chat is open), and a row sends its messages in order, recording each
-  message id as it goes, so a crash mid-digest resumes at the first unsent message.
+  message id as it goes, so a crash mid-digest resumes at the first unsent message. A "poll"
+  row's one message is a journal-club poll (JSON): sent with `sendPoll` under the same limits
+  and journal, and recorded in `polls` for `/poll close`.
 - Journal: `sending` is committed before each call and the message id (or `sent`) after it.
   Many concurrent sends share one group commit, so the database never limits throughput.
   A row becomes `sending` only once every limit granted its call a slot (scheduler, window,
@@ -44,6 +46,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
 import random
 import time
@@ -54,7 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InputPollOption, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -85,11 +88,16 @@ from storage.deliveries import (
     release_claims,
     renew_leases,
 )
+from storage.polls import add_poll
 
 log = logging.getLogger(__name__)
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "not enough rights")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 FORGET_EVERY = 30.0  # seconds between the scheduler's clean-ups of idle chats
+# Rows sent at once: as many as the delivery bot's connections (`build_delivery_bot`), far
+# more than 30 messages/s need. At 200, rows beyond the pool waited for a connection holding
+# their messages and requests: +9 MB at the peak of a 10,000-chat broadcast (bench/memory.py).
+MAX_INFLIGHT = 64
 
 
 def build_delivery_bot(
@@ -176,6 +184,7 @@ class _Job:
     attempts: int
     ambiguous: int
     created_at: dt.datetime  # when the row was queued, i.e. fell due
+    kind: str = "digest"  # "poll": its one message is a poll (bot/edition/compose.py)
 
     @classmethod
     def of(cls, row: Delivery) -> _Job:
@@ -189,6 +198,7 @@ class _Job:
             row.attempts,
             row.ambiguous,
             row.created_at,
+            kind=row.kind,
         )
 
 
@@ -241,7 +251,7 @@ class DeliveryEngine:
         clock: Callable[[], dt.datetime],
         monotonic: Callable[[], float] = time.monotonic,
         policy: RetryPolicy | None = None,
-        max_inflight: int = 200,
+        max_inflight: int = MAX_INFLIGHT,
         lease: dt.timedelta = dt.timedelta(minutes=10),
         worker: str | None = None,
         rng: random.Random | None = None,
@@ -447,20 +457,51 @@ class DeliveryEngine:
         while len(job.message_ids) < len(job.messages):
             await self._wait_turn(job.chat_id)
             await self._take_slot(job)
+            text = job.messages[len(job.message_ids)]
             try:
-                text = job.messages[len(job.message_ids)]
-                message = await self.bot.send_message(
-                    job.chat_id,
-                    text,
-                    parse_mode=ParseMode.HTML,
-                    link_preview_options=_NO_PREVIEW,
-                    reply_markup=digest_keyboard(text),  # ⭐ under each paper
-                )
+                message = await self._send_one(job, text)
             except TelegramError as error:
                 if not await self._handle_error(job, error):
                     return
                 continue
+            if message.poll is not None:
+                await self._remember_poll(job, message.message_id, message.poll.id, text)
             await self._record_sent(job, message.message_id)
+
+    async def _send_one(self, job: _Job, text: str) -> Message:
+        """One message of a row: HTML text, or for a poll row the journal-club poll."""
+        if job.kind == "poll":
+            poll = json.loads(text)
+            return await self.bot.send_poll(
+                job.chat_id,
+                poll["question"],
+                [InputPollOption(option, text_parse_mode=None) for option in poll["options"]],
+                question_parse_mode=None,  # titles are plain text, not HTML
+            )
+        return await self.bot.send_message(
+            job.chat_id,
+            text,
+            parse_mode=ParseMode.HTML,
+            link_preview_options=_NO_PREVIEW,
+            reply_markup=digest_keyboard(text),  # ⭐ under each paper
+        )
+
+    async def _remember_poll(self, job: _Job, message_id: int, poll_id: str, text: str) -> None:
+        """Record a sent poll's papers so `/poll close` can name the winner; a failure here
+        is logged, never a reason to send the poll again."""
+        try:
+            async with self.sessions.begin() as session:
+                await add_poll(
+                    session,
+                    chat_id=job.chat_id,
+                    message_id=message_id,
+                    poll_id=poll_id,
+                    day=job.digest_date,
+                    arxiv_ids=list(json.loads(text)["arxiv_ids"]),
+                    now=self.clock(),
+                )
+        except Exception:
+            log.exception("could not record poll %d of chat %d", message_id, job.chat_id)
 
     async def _take_slot(self, job: _Job) -> None:
         """Wait for every limit to grant the call its slot, then commit `sending`: the row

@@ -8,20 +8,30 @@ only `queue_row` touches storage.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest.models import Paper
-from bot.edition.selection import ChatFilters, followed_spellings, select_papers
-from bot.i18n import resolve_language
-from bot.render import Lang, render_digest
+from bot.edition.selection import (
+    ChatFilters,
+    followed_spellings,
+    keyword_matches,
+    select_papers,
+)
+from bot.i18n import resolve_language, translate
+from bot.render import Lang, render_digest, render_weekly
+from bot.render.papers import digest_block
+from bot.render.poll import MIN_OPTIONS, render_poll
 from storage.chats import Chat
 from storage.deliveries import add_delivery, new_delivery
 
 RowKind = Literal["digest", "update"]
+# The chat's "for you" papers, best first, among the candidates it is given (bot.recommend.picks).
+ForYouPicker = Callable[[Sequence[Paper]], list[Paper]]
 
 
 def chat_lang(chat: Chat, default_language: str) -> Lang:
@@ -47,6 +57,9 @@ class RenderCache:
     """Identical selections render once per dispatch pass (most chats keep the defaults)."""
 
     rendered: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
+    # Papers' blocks by (day, paper, rank, language, followed): a "for you" section makes most
+    # chats' messages unique, but their blocks repeat (measured: 0.55 ms a digest re-rendered).
+    blocks: dict[tuple[Any, ...], str] = field(default_factory=dict)
 
     def render(
         self,
@@ -57,12 +70,28 @@ class RenderCache:
         followed: frozenset[str],
         late: bool,
         update: bool,
+        for_you: Sequence[Paper] = (),
     ) -> list[str]:
         """The messages for a selection, from the cache when already rendered."""
-        key = (tuple(p.arxiv_id for p in papers), lang, followed, date, late, update)
+        picks = tuple(p.arxiv_id for p in for_you)
+        key = (tuple(p.arxiv_id for p in papers), lang, followed, date, late, update, picks)
         if key not in self.rendered:
+
+            def block(paper: Paper, rank: int, lang: Lang, *, followed: bool) -> str:
+                memo = (date, paper.arxiv_id, rank, lang, followed)
+                if memo not in self.blocks:
+                    self.blocks[memo] = digest_block(paper, rank, lang, followed=followed)
+                return self.blocks[memo]
+
             self.rendered[key] = render_digest(
-                papers, date=date, lang=lang, followed_authors=followed, late=late, update=update
+                papers,
+                date=date,
+                lang=lang,
+                followed_authors=followed,
+                late=late,
+                update=update,
+                for_you=for_you,
+                block=block,
             )
         return self.rendered[key]
 
@@ -83,6 +112,19 @@ class Queued:
     chosen: int
 
 
+def _rest_of_day(
+    papers: Sequence[Paper], chosen: Sequence[Paper], excluded: Sequence[str]
+) -> list[Paper]:
+    """The "for you" candidates: the day's papers not selected and not excluded by keyword."""
+    taken = {paper.arxiv_id for paper in chosen}
+    return [
+        paper
+        for paper in papers
+        if paper.arxiv_id not in taken
+        and not any(keyword_matches(paper, word) for word in excluded)
+    ]
+
+
 def plan_row(
     *,
     chat: Chat,
@@ -96,11 +138,19 @@ def plan_row(
     late: bool = False,
     seen: frozenset[str] | set[str] = frozenset(),
     cache: RenderCache | None = None,
+    for_you: ForYouPicker | None = None,
 ) -> PlannedRow:
     """Select the chat's papers (those not `seen` yet) and render them into an outbox row; an
-    empty selection makes a `skipped` row with no messages (nothing is sent)."""
+    empty selection makes a `skipped` row with no messages (nothing is sent).
+
+    `for_you` picks the chat's "✨ For you" papers among the rest of the day (the papers not
+    selected, its exclude keywords still apply); they follow the selection in the same
+    messages, and only a digest that sends something carries them."""
     fresh = [paper for paper in papers if paper.arxiv_id not in seen]
     chosen = select_papers(fresh, chat_filters(chat))
+    picks: list[Paper] = []
+    if chosen and for_you is not None:
+        picks = for_you(_rest_of_day(fresh, chosen, chat.exclude_keywords or ()))
     messages: list[str] = []
     if chosen:
         messages = (cache or RenderCache()).render(
@@ -110,6 +160,7 @@ def plan_row(
             followed=followed_spellings(chosen, chat.followed_authors or ()),
             late=late,
             update=kind == "update",
+            for_you=picks,
         )
     row = new_delivery(
         chat_id=chat.chat_id,
@@ -117,7 +168,7 @@ def plan_row(
         kind=kind,
         seq=seq,
         messages=messages,
-        arxiv_ids=[paper.arxiv_id for paper in chosen],
+        arxiv_ids=[paper.arxiv_id for paper in chosen],  # the picks are in the messages only
         known_ids=[paper.arxiv_id for paper in papers],
         now=now,
         digest_id=digest_id,
@@ -130,3 +181,69 @@ def plan_row(
 async def queue_row(session: AsyncSession, planned: PlannedRow) -> Queued:
     """Add one planned row to the outbox now (the admin's /resend)."""
     return Queued(await add_delivery(session, row=planned.row), planned.chosen)
+
+
+def plan_weekly_row(
+    *,
+    chat: Chat,
+    week: str,
+    start: dt.date,
+    papers: Sequence[Paper],
+    now: dt.datetime,
+    default_language: str,
+    late: bool = False,
+) -> PlannedRow:
+    """The chat's weekly digest of the week `week` (`2025-W05`, starting Monday `start`):
+    its filters over the week's papers, best first; a `skipped` row when nothing passes."""
+    chosen = select_papers(papers, chat_filters(chat))
+    messages: list[str] = []
+    if chosen:
+        messages = render_weekly(
+            chosen,
+            week=week,
+            start=start,
+            end=start + dt.timedelta(days=6),
+            lang=chat_lang(chat, default_language),
+            followed_authors=followed_spellings(chosen, chat.followed_authors or ()),
+            late=late,
+        )
+    row = new_delivery(
+        chat_id=chat.chat_id,
+        digest_date=start,
+        kind="weekly",
+        messages=messages,
+        arxiv_ids=[paper.arxiv_id for paper in chosen],
+        known_ids=[],
+        now=now,
+        late=late,
+        state="pending" if chosen else "skipped",
+    )
+    return PlannedRow(row, len(chosen))
+
+
+def poll_payload(question: str, options: Sequence[str], arxiv_ids: Sequence[str]) -> str:
+    """A poll row's one message: what `sendPoll` needs and the papers behind its options."""
+    data = {"question": question, "options": list(options), "arxiv_ids": list(arxiv_ids)}
+    return json.dumps(data, ensure_ascii=False)
+
+
+def plan_poll_row(
+    *, chat: Chat, date: dt.date, chosen: Sequence[Paper], now: dt.datetime, default_language: str
+) -> PlannedRow | None:
+    """The journal-club poll that follows a group's daily digest of `chosen` papers (None when
+    fewer than two papers leave nothing to vote on)."""
+    if len(chosen) < MIN_OPTIONS:
+        return None
+    lang = chat_lang(chat, default_language)
+    question = translate(lang, "poll.question", date=date.isoformat())
+    content = render_poll(chosen, question=question, lang=lang)
+    row = new_delivery(
+        chat_id=chat.chat_id,
+        digest_date=date,
+        kind="poll",
+        messages=[poll_payload(content.question, content.options, content.arxiv_ids)],
+        arxiv_ids=list(content.arxiv_ids),
+        known_ids=[],
+        now=now,
+    )
+    return PlannedRow(row, len(content.arxiv_ids))

@@ -8,6 +8,7 @@ title tokens counted twice, authors as their own `@` features.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,10 @@ from storage.saved import ArchiveVersion, PaperDocument, archive_version, paper_
 
 MIN_DF = 2  # a token in one paper only never links two papers
 MAX_DF = 0.5  # a token in half the archive says nothing about a reader
+# Papers the features cover, newest first: a digest's papers and what readers save from digests
+# are recent, and the whole of a 100k archive cost ~60 s and >1 GB per fit (measured with
+# bench.foryou), for a bot meant to idle under 150 MB. Older saved papers do not count.
+FEATURE_WINDOW = 5_000
 
 
 def document_tokens(doc: PaperDocument) -> list[str]:
@@ -61,7 +66,8 @@ def build_features(docs: Sequence[PaperDocument]) -> Features:
         sublinear_tf=True,
         dtype=np.float32,
     )
-    tokens = [document_tokens(doc) for doc in docs] or [["empty"]]
+    # A generator: one paper's token list at a time (all of a 100k archive's at once: ~4 GB).
+    tokens = (document_tokens(doc) for doc in docs) if docs else iter([["empty"]])
     matrix = sparse.csr_matrix(vectorizer.fit_transform(tokens), dtype=np.float32)
     ids = [doc.arxiv_id for doc in docs]
     return Features(
@@ -81,12 +87,15 @@ class FeatureCache:
     version: ArchiveVersion | None = None
     features: Features | None = None
     builds: int = field(default=0)
+    window: int | None = FEATURE_WINDOW  # None: the whole archive (offline evaluation)
 
     async def get(self, session: AsyncSession) -> Features:
         """The current archive's features (one cheap version query when nothing changed)."""
         version = await archive_version(session)
         if self.features is None or version != self.version:
-            self.features = build_features(await paper_documents(session))
+            # A thread: a big archive's fit takes a while and the bot keeps answering meanwhile.
+            docs = await paper_documents(session, newest=self.window)
+            self.features = await asyncio.to_thread(build_features, docs)
             self.version = version
             self.builds += 1
         return self.features

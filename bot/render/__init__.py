@@ -19,6 +19,7 @@ from bot.render.papers import (
     render_inline_article,
     render_paper,
     render_paper_line,
+    render_weekly,
     shorten_authors,
 )
 
@@ -37,6 +38,7 @@ __all__ = [
     "render_inline_article",
     "render_paper",
     "render_paper_line",
+    "render_weekly",
     "shorten_authors",
     "split_html",
     "utf16_len",

@@ -13,6 +13,7 @@ class Labels:
     """Label strings (plain text; the renderer escapes them) for one language."""
 
     digest_title: str
+    weekly_title: str
     late: str
     update: str
     more_authors: str  # str.format template with {count}
@@ -29,12 +30,15 @@ class Labels:
     project_page: str
     comments: str  # str.format template with {count}
     submitted_by: str  # str.format template with {name}
+    for_you: str  # the digest's "for you" section title
+    for_you_note: str  # what the section is picked from
 
     @classmethod
     def ko(cls) -> Labels:
         """Korean labels."""
         return cls(
             digest_title="Daily Papers",
+            weekly_title="Weekly Papers",
             late="⏰ 지연 발송",
             update="🔄 업데이트",
             more_authors="외 {count}명",
@@ -51,6 +55,8 @@ class Labels:
             project_page="프로젝트 페이지",
             comments="💬 댓글 {count}개",
             submitted_by="🙋 {name} 님이 올림",
+            for_you="✨ 맞춤 추천",
+            for_you_note="⭐ 저장한 논문을 바탕으로 오늘의 논문 전체에서 골랐습니다",
         )
 
     @classmethod
@@ -58,6 +64,7 @@ class Labels:
         """English labels."""
         return cls(
             digest_title="Daily Papers",
+            weekly_title="Weekly Papers",
             late="⏰ late",
             update="🔄 update",
             more_authors="and {count} more",
@@ -74,6 +81,8 @@ class Labels:
             project_page="Project page",
             comments="💬 {count} comments",
             submitted_by="🙋 submitted by {name}",
+            for_you="✨ For you",
+            for_you_note="picked from the whole day for the papers you saved with ⭐",
         )
 
     @classmethod

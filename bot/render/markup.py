@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -34,6 +35,7 @@ def escape(text: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=8192)  # a dispatch pass measures the same paper blocks per chat
 def visible_length(markup: str) -> int:
     """Length of Telegram HTML after entity parsing (tags removed, entities decoded), in UTF-16."""
     return utf16_len(html.unescape(_TAG.sub("", markup)))

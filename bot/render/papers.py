@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 from bot.digest.models import Paper, SummarySection
 from bot.render.labels import Labels, Lang
@@ -185,7 +185,13 @@ def _digest_header(
     return f"{line}\n{header}" if header else line
 
 
-def _digest_block(paper: Paper, rank: int, lang: Lang, *, followed: bool) -> str:
+class BlockRenderer(Protocol):
+    """Renders one paper's block of a digest (`digest_block`, or a memo of it)."""
+
+    def __call__(self, paper: Paper, rank: int, lang: Lang, *, followed: bool) -> str: ...
+
+
+def digest_block(paper: Paper, rank: int, lang: Lang, *, followed: bool) -> str:
     """One paper of a digest: rank, star, linked title, votes, authors and a preview."""
     star = "★ " if followed else ""
     lines = [f"<b>{rank}.</b> {star}<b>{_title_link(paper)}</b>", _meta_line(paper, lang, keep=3)]
@@ -202,18 +208,56 @@ def render_digest(
     followed_authors: frozenset[str] = frozenset(),
     late: bool = False,
     update: bool = False,
+    for_you: Sequence[Paper] = (),
+    block: BlockRenderer | None = None,
 ) -> list[str]:
     """A digest as messages within Telegram's limit, split between papers where possible.
 
     `header` is an optional extra line of trusted HTML (e.g. a translated template) shown under
-    the title in the first message; `start` is the rank of the first paper.
+    the title in the first message; `start` is the rank of the first paper. `for_you` papers
+    follow in a "✨ For you" section, ranked on from the digest's (so their ⭐ buttons, which
+    are read back from the ranks, number on too). `block` renders one paper's block in place
+    of `digest_block` (a caller's memo of it: the same paper at the same rank renders alike).
     """
     labels = Labels.for_lang(lang)
     followed = frozenset(_fold(name) for name in followed_authors)
+    render = block or digest_block
     blocks = [_digest_header(date, labels, header, late=late, update=update)]
     blocks.extend(
-        _digest_block(paper, rank, lang, followed=_follows(paper, followed))
+        render(paper, rank, lang, followed=_follows(paper, followed))
         for rank, paper in enumerate(papers, start)
+    )
+    picks = [
+        render(paper, rank, lang, followed=_follows(paper, followed))
+        for rank, paper in enumerate(for_you, start + len(papers))
+    ]
+    if picks:
+        # The title travels with the first pick: a split never leaves it alone at a message's end.
+        title = f"<b>{escape(labels.for_you)}</b>\n<i>{escape(labels.for_you_note)}</i>"
+        blocks.extend([f"{title}{_SEPARATOR}{picks[0]}", *picks[1:]])
+    return pack_blocks(blocks)
+
+
+def render_weekly(
+    papers: Sequence[Paper],
+    *,
+    week: str,
+    start: dt.date,
+    end: dt.date,
+    lang: Lang,
+    followed_authors: frozenset[str] = frozenset(),
+    late: bool = False,
+) -> list[str]:
+    """A week's top papers (`week` like `2025-W05`, from `start` to `end`) as digest messages."""
+    labels = Labels.for_lang(lang)
+    followed = frozenset(_fold(name) for name in followed_authors)
+    line = f"📊 <b>{escape(labels.weekly_title)} · {escape(week)}</b>"
+    if late:
+        line += f" · <i>{escape(labels.late)}</i>"
+    blocks = [f"{line}\n{start.isoformat()} – {end.isoformat()}"]
+    blocks.extend(
+        digest_block(paper, rank, lang, followed=_follows(paper, followed))
+        for rank, paper in enumerate(papers, 1)
     )
     return pack_blocks(blocks)
 

@@ -13,7 +13,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import load_settings
 from bot.services import SERVICES_KEY, Services
-from handlers.cache import cached, read_cache
+from handlers.cache import ReadCache, cached, read_cache, weigh
 from storage.db import create_engine, session_factory, upgrade
 
 
@@ -42,3 +42,22 @@ async def test_a_load_overtaken_by_an_archive_change_is_not_cached(tmp_path: Pat
         assert await cached(context, "key", old_then_changed) == "fresh"  # kept from now on
     finally:
         await engine.dispose()
+
+
+def test_the_cache_forgets_the_oldest_reads_beyond_its_memory_budget() -> None:
+    """Entries are bounded by their estimated bytes, not only by their number: a few large
+    reads (a day's digest) push out the least recently used ones."""
+    cache = ReadCache(max_bytes=20_000)
+    for key in range(5):
+        cache.put(key, ["x" * 3_000, "y" * 2_000], now=0.0)
+    assert list(cache.entries) == [2, 3, 4]
+    assert cache.held == sum(entry[2] for entry in cache.entries.values()) <= 20_000
+    cache.put("huge", "z" * 30_000, now=0.0)  # larger than the whole budget: never kept
+    assert "huge" not in cache.entries
+
+
+def test_weigh_counts_what_a_read_refers_to() -> None:
+    """Nested texts count, and an object referred to twice counts once."""
+    text = "abstract " * 200
+    assert weigh([text, text]) < 2 * len(text)
+    assert weigh({"papers": [text]}) > len(text)

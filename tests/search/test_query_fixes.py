@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest import parse_digest
+from storage import search
 from storage.analysis import PREFIX, analyze, parse_query, strip_glued_particle, term_tokens
 from storage.author_search import search_authors, spelling_ids
 from storage.db import create_engine, session_factory
@@ -148,7 +149,7 @@ def test_prefix_tokens_in_query_expressions() -> None:
     positive = [[["qwen2", "5math*", "5", "math"]]]
     assert fts5_expression(positive, []) == '("qwen2 5math"* + "5 math")'
     assert tsquery_expression(positive, []) == "(('qwen2' <-> '5math':* <-> '5' <-> 'math'))"
-    assert title_boost(positive, "qwen2 5math7b 5 math 7b") == 2.0
+    assert title_boost(positive, "qwen2 5math7b 5 math 7b") == 3.0
     assert title_boost(positive, "qwen2 5 math") == 1.0
 
 
@@ -217,6 +218,24 @@ async def test_a_word_matching_nothing_ranks_as_if_not_typed(session: AsyncSessi
     assert [(hit.arxiv_id, hit.score) for hit in typed] == [
         (hit.arxiv_id, hit.score) for hit in bare
     ]
+
+
+async def test_two_words_never_together_cost_one_fallback_query(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No paper has both words: one query for either word (not one per word) finds both."""
+    calls: list[object] = []
+    original = search._candidates
+
+    async def counted(*args: object, **kwargs: object) -> object:
+        calls.append(kwargs.get("positive"))
+        return await original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "_candidates", counted)
+    found = await _ids(session, "Qwen2.5-1M rStar-Math")
+    assert len(calls) == 2
+    assert calls[1] is not None  # the fallback's one query, for either word
+    assert {"2501.15383", "2501.04519"} <= set(found)
 
 
 # --- Authors -----------------------------------------------------------------------------------

@@ -160,12 +160,14 @@ async def test_search_finds_expected_paper_first(
 async def test_a_very_common_word_ranks_its_newest_matches_only(
     session: AsyncSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Past `RANKED_MATCHES` matches, only the newest indexed are ranked (the slow tail's cap).
+    """Past `RANKED_MATCHES` (PostgreSQL: `POSTGRES_RANKED_MATCHES`) matches, only the newest
+    indexed are ranked (the slow tail's cap).
 
     All three papers say `모델`; indexed in arXiv id order, 2311.33333 is the oldest.
     """
     assert sorted(await _ids(session, "모델")) == ["2311.33333", "2410.11111", "2410.22222"]
     monkeypatch.setattr(search, "RANKED_MATCHES", 2)
+    monkeypatch.setattr(search, "POSTGRES_RANKED_MATCHES", 2)
     assert sorted(await _ids(session, "모델")) == ["2410.11111", "2410.22222"]
     assert await _ids(session, "양자화") == ["2311.33333"]  # a rarer word still finds it
 

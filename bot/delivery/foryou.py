@@ -1,0 +1,72 @@
+"""A dispatch pass's "✨ For you": which chats get the section, their libraries a batch at a
+time, and the recommender (scikit-learn), loaded only once a due chat has enough saved papers.
+
+Who gets it: a chat with `for_you` on (the default; /settings turns it off) whose library holds
+at least `MIN_SAVED` papers the archive knows. A private chat's library is its user's saves,
+wherever they pressed ⭐; a group's is what its members saved in that group
+(`storage.saved.library_of_chats`): a group learns from its own ⭐ presses, never from a
+member's private library. The archive's features come from a cache that outlives the pass
+(the runtime's, shared with /foryou), so a pass builds them at most once, and only when the
+archive changed since; a batch's libraries cost one query and one sparse product per due day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.digest.models import Paper
+from bot.edition.compose import ForYouPicker
+from bot.recommend import MIN_SAVED
+from storage.chats import Chat
+from storage.saved import library_of_chats
+
+if TYPE_CHECKING:  # scikit-learn loads only when some chat is served
+    from bot.recommend.compute import FeatureCache
+    from bot.recommend.picks import PassPicks
+
+FeatureSource = Callable[[], "FeatureCache"]
+
+
+class ForYouPass:
+    """The "for you" side of one dispatch pass."""
+
+    def __init__(self, session: AsyncSession, features: FeatureSource | None = None) -> None:
+        self.session, self.features = session, features
+        self._chat_ids: list[int] = []
+        self._libraries: dict[int, list[str]] | None = None
+        self._picks: PassPicks | None = None
+
+    def batch(self, chats: Sequence[Chat]) -> None:
+        """A new batch of chats: their libraries are loaded when the first of them is due."""
+        self._chat_ids = [chat.chat_id for chat in chats if chat.for_you]
+        self._libraries = None
+
+    async def picker(
+        self, chat: Chat, date: dt.date, papers: Sequence[Paper]
+    ) -> ForYouPicker | None:
+        """The chat's picker for the day's digest (None: no "for you" section)."""
+        if not chat.for_you:
+            return None
+        if self._libraries is None:
+            found = await library_of_chats(self.session, chat_ids=self._chat_ids)
+            self._libraries = {key: ids for key, ids in found.items() if len(ids) >= MIN_SAVED}
+            if self._libraries:
+                (await self._pass()).start_batch(self._libraries)
+        library = self._libraries.get(chat.chat_id)
+        if library is None:
+            return None
+        return (await self._pass()).picker(date, papers, library)
+
+    async def _pass(self) -> PassPicks:
+        """The pass's picks over the archive's features (loaded on first need)."""
+        if self._picks is None:
+            from bot.recommend.compute import FeatureCache
+            from bot.recommend.picks import PassPicks
+
+            cache = self.features() if self.features is not None else FeatureCache()
+            self._picks = PassPicks(await cache.get(self.session))
+        return self._picks

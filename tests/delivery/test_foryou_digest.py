@@ -1,0 +1,101 @@
+"""The digest's "✨ For you" section, queued by dispatch and delivered through the emulator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.delivery.dispatch import dispatch
+from bot.recommend.compute import FeatureCache
+from storage import saved
+from tests.delivery.daykit import Day, digest_text, open_day, sample_blocks, seoul, title_of
+
+D24 = dt.date(2025, 1, 24)
+VIDEO = ("Improving Video Generation", "Temporal Preference Optimization", "Video-MMMU")
+
+
+@pytest.fixture
+async def day(database_url: str, tmp_path: Path) -> AsyncIterator[Day]:
+    """The scheduled-day kit with the whole 2025-01-24 sample digest polled."""
+    async with open_day(database_url, tmp_path) as kit:
+        kit.write(D24, digest_text(D24, sample_blocks()))
+        await kit.poll()
+        yield kit
+
+
+def _id_of(title: str) -> str:
+    """The arXiv id of the sample paper whose title starts with `title`."""
+    block = next(b for b in sample_blocks() if title_of(b).startswith(title))
+    found = re.search(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})", block)
+    assert found is not None
+    return found[1]
+
+
+async def _save(day: Day, user: int, titles: tuple[str, ...], *, chat: int | None = None) -> None:
+    """Save the papers of those titles for `user` (pressed in `chat`, default their own)."""
+    async with day.sessions.begin() as session:
+        for title in titles:
+            await saved.save(
+                session,
+                user_id=user,
+                arxiv_id=_id_of(title),
+                chat_id=chat if chat is not None else user,
+                now=day.clock(),
+            )
+
+
+def _section(text: str, marker: str) -> str:
+    """What follows the "for you" title ('' when there is none)."""
+    return text.split(marker, 1)[1] if marker in text else ""
+
+
+async def test_for_you_section_in_en_and_ko(day: Day) -> None:
+    """Chats with 3 saves get up to 3 of the rest of the day, near their saves, after the top N."""
+    await day.subscribe(401, top_n=2, language="en")
+    await day.subscribe(402, top_n=2, language="ko")
+    await day.subscribe(403, top_n=2, language="en", for_you=False)  # turned off
+    await day.subscribe(404, top_n=2, language="en")  # two saves: too few
+    for user in (401, 402, 403):
+        await _save(day, user, VIDEO)
+    await _save(day, 404, VIDEO[:2])
+    day.clock.at(seoul(24, 9, 0))
+    cache = FeatureCache()
+    async with day.sessions.begin() as session:
+        report = await dispatch(
+            session,
+            now=day.clock(),
+            settings=day.settings,
+            policy=day.policy,
+            features=lambda: cache,
+        )
+    assert (report.digests, cache.builds) == (4, 1)  # features once for the pass
+    await day.deliver()
+    english = "\n".join(day.emulator.texts(401))
+    picks = _section(english, "✨ For you")
+    assert picks
+    assert "SRMT" in english.split("✨ For you")[0]  # the top 2 by votes come first
+    assert "SRMT" not in picks  # never repeated
+    assert not any(title in picks for title in VIDEO)  # saved papers are not recommended
+    assert "3. " in picks
+    assert any(title in picks for title in ("EchoVideo", "DiffuEraser"))  # near the saves
+    assert "✨ 맞춤 추천" in "\n".join(day.emulator.texts(402))
+    assert "✨" not in "\n".join(day.emulator.texts(403))
+    assert "✨" not in "\n".join(day.emulator.texts(404))
+
+
+async def test_a_group_learns_from_what_was_saved_there(day: Day) -> None:
+    """A group's section comes from saves made in the group, not its members' private ones."""
+    await day.subscribe(-405, top_n=2, language="en")
+    await day.subscribe(-406, top_n=2, language="en")
+    await _save(day, 501, VIDEO[:2], chat=-405)
+    await _save(day, 502, VIDEO[2:], chat=-405)  # two members: three saves in the group
+    await _save(day, 503, VIDEO)  # a member's private saves do not count for group -406
+    day.clock.at(seoul(24, 9, 0))
+    await day.dispatch()
+    await day.deliver()
+    assert "✨ For you" in "\n".join(day.emulator.texts(-405))
+    assert "✨ For you" not in "\n".join(day.emulator.texts(-406))

@@ -1,0 +1,48 @@
+"""The hand-written Korean → English table (storage.glossary_variants) and the title head credit."""
+
+from __future__ import annotations
+
+from storage import glossary_variants
+from storage.analysis import PREFIX, parse_query
+from storage.search_query import query_terms
+from storage.search_ranking import title_boost
+
+
+def test_a_key_ignores_particles_and_spacing() -> None:
+    """`사고의 연쇄`, `사고 연쇄` and `사고연쇄` are one entry; the longest run wins."""
+    for words in (["사고의", "연쇄"], ["사고", "연쇄"], ["사고연쇄"]):
+        span, english = glossary_variants.longest_match(words)
+        assert span == len(words)
+        assert "chain of thought" in english
+    assert glossary_variants.longest_match(["보상", "모델", "학습"])[0] == 2
+    assert glossary_variants.longest_match(["zzz"]) == (0, [])
+
+
+def test_a_word_the_summaries_never_use_gets_its_english_term() -> None:
+    """`점군` (the summaries write `포인트 클라우드`) also asks for *point cloud*."""
+    (term,) = query_terms(parse_query("점군"))[0]
+    assert ["point", "cloud"] in term
+    assert ["포인", "인트", "트클", "클라", "라우", "우드"] not in term  # English only, no chain
+
+
+def test_a_starred_phrase_ends_in_a_prefix_token() -> None:
+    """`생성` → `generat*`: generation, generative and generating all match."""
+    (term,) = query_terms(parse_query("생성"))[0]
+    assert ["generat" + PREFIX] in term
+
+
+def test_a_derived_form_uses_its_stem_entry() -> None:
+    """`객체탐지기` has no entry; its stem `객체탐지` (= 객체 탐지) has one."""
+    (term,) = query_terms(parse_query("객체탐지기"))[0]
+    assert ["object", "detection"] in term
+
+
+def test_the_head_of_an_english_translation_counts_half_in_a_title() -> None:
+    """*segmentation* alone in a title is half of *semantic segmentation*; English terms typed
+    as such get no such credit."""
+    korean = [[["의미", "미론", "분할"], ["semantic", "segmentation"]]]
+    assert title_boost(korean, "semantic segmentation of clouds") == 3.0
+    assert title_boost(korean, "universal image segmentation") == 2.0
+    assert title_boost(korean, "image generation") == 1.0
+    english = [[["semantic", "segmentation"]]]
+    assert title_boost(english, "universal image segmentation") == 1.0
