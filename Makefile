@@ -43,7 +43,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.broadcast faults
 	$(BIN)/python -m bench.summarize
 	$(BIN)/python -m bench.freshness
+	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.foryou
+	$(BIN)/python -m bench.search_relevance
 
 clean:
 	rm -rf $(VENV) data .mypy_cache .pytest_cache .ruff_cache

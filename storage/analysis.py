@@ -55,7 +55,7 @@ _FIELD = re.compile(
     r'(-?)(?:(author|year|date|from|to):)?("([^"]*)"?|\S+|(?<=:))',
     re.IGNORECASE,
 )
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     [
         "a",
         "an",
@@ -356,7 +356,7 @@ def drop_stopwords(words: list[str]) -> list[str]:
     index walk its longest posting lists (the slow tail of `Tuning LLMs with`). Quoted phrases
     keep them.
     """
-    kept = [word for word in words if fold(word) not in _STOPWORDS]
+    kept = [word for word in words if fold(word) not in STOPWORDS]
     return kept or words
 
 

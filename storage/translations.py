@@ -20,48 +20,16 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from storage.analysis import ascii_words, fold, stem, strip_particle
+from storage.analysis import STOPWORDS, ascii_words, fold, stem, strip_particle
 
 MIN_PAIRS = 3  # papers that must show a pair
 MIN_SHARE = 0.15  # of the Korean word's papers whose titles hold the English term
 MIN_PMI = math.log(4)  # the pair is four times likelier than chance
 MAX_TERMS = 1  # English terms kept per Korean word (a second one was mostly noise on dev)
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{2,}")
-_TITLE_STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "in",
-        "into",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "via",
-        "vs",
-        "with",
-        "without",
-        "towards",
-        "toward",
-        "using",
-        "large",
-        "language",
-        "model",
-        "models",
-        "llm",
-        "llms",
-    ]
+# Function words, and the words nearly every ML title holds (they translate nothing).
+_TITLE_STOPWORDS = STOPWORDS | frozenset(
+    ["towards", "toward", "using", "large", "language", "model", "models", "llm", "llms"]
 )
 
 
