@@ -32,6 +32,11 @@ from bot.content.ingest import IngestReport, Progress, announce_days, ingest
 from bot.services import utc_now
 from storage.db import create_engine, current_revision, session_factory, upgrade
 
+DESCRIPTION = (
+    "paperboy: the daily Hugging Face papers digest, in Korean and English, for Telegram chats. "
+    "Settings come from the environment and .env (see .env.example)."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
@@ -301,7 +306,7 @@ COMMANDS: dict[str, Command] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand of `COMMANDS`."""
-    parser = argparse.ArgumentParser(prog="paperboy", description=__doc__)
+    parser = argparse.ArgumentParser(prog="paperboy", description=DESCRIPTION)
     parser.add_argument("--db", metavar="URL", help="database URL (overrides DATABASE_URL)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, command in COMMANDS.items():
