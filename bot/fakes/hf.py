@@ -27,13 +27,14 @@ import hashlib
 import json
 import re
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from aiohttp import web
+
+from bot.fakes.loopback import LoopbackServer
 
 Entry = dict[str, Any]
 FaultKind = Literal["status", "malformed", "partial"]
@@ -41,7 +42,6 @@ FaultKind = Literal["status", "malformed", "partial"]
 API_PATH = "/api/daily_papers"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 _FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})\.json$")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
@@ -83,16 +83,13 @@ class _Day:
         return self.entries if self.shown is None else self.entries[: self.shown]
 
 
-class FakeHF:
+class FakeHF(LoopbackServer):
     """The fake daily-papers API: days, releases and votes, queued faults, request counts."""
 
     def __init__(self, folder: str | Path | None = None) -> None:
         self.days: dict[dt.date, _Day] = {}
         self.faults: deque[Fault] = deque()
         self.hits: list[Hit] = []
-        self.host = "127.0.0.1"
-        self.port = 0
-        self._runner: web.AppRunner | None = None
         if folder is not None:
             self.load_folder(folder)
 
@@ -196,31 +193,6 @@ class FakeHF:
     def url_template(self) -> str:
         """A `DIGEST_SOURCES` template asking this fake for one day."""
         return f"{self.base_url}{API_PATH}?date={{date:%Y-%m-%d}}"
-
-    async def start(self, *, port: int = 0, host: str = "127.0.0.1") -> None:
-        """Listen on loopback only (`port` 0 picks a free port)."""
-        if host not in LOOPBACK:
-            raise ValueError(f"the fake listens on loopback only, not {host!r}")
-        self._runner = web.AppRunner(self.app(), access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self.host = "127.0.0.1" if host == "localhost" else host
-        self.port = int(self._runner.addresses[0][1])
-
-    async def stop(self) -> None:
-        """Shut the server down."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    @asynccontextmanager
-    async def running(self, *, port: int = 0, host: str = "127.0.0.1") -> AsyncIterator[FakeHF]:
-        """`async with FakeHF(folder).running(port=0) as fake:` serves for the block."""
-        await self.start(port=port, host=host)
-        try:
-            yield self
-        finally:
-            await self.stop()
 
     def app(self) -> web.Application:
         """The aiohttp application: the API and the control endpoints."""

@@ -25,10 +25,11 @@ import contextlib
 import re
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
+
+from bot.fakes.loopback import LoopbackServer
 
 MODES = frozenset(
     [
@@ -119,7 +120,7 @@ def junk(mode: str, title: str, abstract: str, other: tuple[str, str]) -> str:
     return answers[mode]
 
 
-class FakeLLM:
+class FakeLLM(LoopbackServer):
     """The fake endpoint: `running()` serves it; `plan()` scripts misbehaviour."""
 
     def __init__(self, *, latency: float = 0.0, hang: float = 30.0) -> None:
@@ -129,16 +130,14 @@ class FakeLLM:
         self.answers: Counter[str] = Counter()  # 200 answers per arXiv id
         self.prompt_tokens = 0
         self.completion_tokens = 0
-        self.port = 0
         self._plans: dict[str | None, deque[str]] = {}
         self._seen: dict[str, tuple[str, str]] = {}  # arXiv id → (title, abstract), newest last
         self._stopping = asyncio.Event()
-        self._runner: web.AppRunner | None = None
 
     @property
     def base_url(self) -> str:
         """What SUMMARY_API_BASE_URL should be."""
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"http://{self.host}:{self.port}/v1"
 
     @property
     def total_calls(self) -> int:
@@ -230,26 +229,12 @@ class FakeLLM:
         app.router.add_post("/v1/chat/completions", self._completions)
         return app
 
-    async def start(self, *, port: int = 0) -> None:
-        """Listen on 127.0.0.1 (`port` 0 picks a free one)."""
+    async def start(self, *, port: int = 0, host: str = "127.0.0.1") -> None:
+        """Listen on loopback (`port` 0 picks a free one)."""
         self._stopping = asyncio.Event()
-        self._runner = web.AppRunner(self.app(), handler_cancellation=True, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", port).start()
-        self.port = int(self._runner.addresses[0][1])
+        await super().start(port=port, host=host)
 
     async def stop(self) -> None:
         """Release held requests and shut the server down."""
         self._stopping.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    @contextlib.asynccontextmanager
-    async def running(self, *, port: int = 0) -> AsyncIterator[FakeLLM]:
-        """`async with fake.running() as fake:` serves for the block's duration."""
-        await self.start(port=port)
-        try:
-            yield self
-        finally:
-            await self.stop()
+        await super().stop()
