@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.analysis import author_terms
 from storage.models import Author, PaperAuthor
 
-_CHUNK = 500
 _AUTHORS: Table = Author.__table__  # type: ignore[assignment]
 _PAPER_AUTHORS: Table = PaperAuthor.__table__  # type: ignore[assignment]
 
@@ -49,28 +48,30 @@ AUTHOR_MATCHES = 500  # prefix matches ranked per author query, the likeliest fi
 
 
 def _author_match(session: AsyncSession, terms: list[str]) -> tuple[str, dict[str, Any]]:
-    """SQL selecting (id, name, normalized) of authors having a word starting with each term.
+    """SQL selecting (id, name, normalized, papers) of authors having a word starting with
+    each term.
 
     A short query (`li`) begins the words of thousands of names: the `AUTHOR_MATCHES` kept
-    for scoring are those with most whole-word matches, then most papers.
+    for scoring are those with most whole-word matches, then most papers. The paper count is
+    selected once and ordered by position (a second statement for it cost a round trip).
     """
     params: dict[str, Any] = {f"w{number}": f"% {term} %" for number, term in enumerate(terms)}
     whole = " + ".join(
         f"CASE WHEN ' ' || a.normalized || ' ' LIKE :w{number} THEN 1 ELSE 0 END"
         for number in range(len(terms))
     )
-    papers = "(SELECT count(*) FROM paper_authors pa WHERE pa.author_id = a.id)"
-    order = f" ORDER BY {whole} DESC, {papers} DESC, a.id LIMIT {AUTHOR_MATCHES}"
+    papers = "(SELECT count(*) FROM paper_authors pa WHERE pa.author_id = a.id) AS papers"
+    order = f" ORDER BY {whole} DESC, 4 DESC, a.id LIMIT {AUTHOR_MATCHES}"
     if _dialect(session) == "postgresql":
         params["q"] = " & ".join(f"'{term}':*" for term in terms)
         sql = (
-            "SELECT a.id, a.name, a.normalized FROM authors a "
+            f"SELECT a.id, a.name, a.normalized, {papers} FROM authors a "
             "WHERE to_tsvector('simple', a.normalized) @@ to_tsquery('simple', :q)"
         )
         return sql + order, params
     params["q"] = " AND ".join(f'"{term}"*' for term in terms)
     sql = (
-        "SELECT a.id, a.name, a.normalized FROM author_fts JOIN authors a "
+        f"SELECT a.id, a.name, a.normalized, {papers} FROM author_fts JOIN authors a "
         "ON a.id = author_fts.rowid WHERE author_fts MATCH :q"
     )
     return sql + order, params
@@ -101,7 +102,7 @@ async def search_authors(session: AsyncSession, *, query: str, limit: int = 10) 
         return []
     sql, params = _author_match(session, [term.replace("'", "") for term in terms])
     rows = (await session.execute(text(sql), params)).all()
-    counts = await _paper_counts(session, ids=[row.id for row in rows])
+    counts = {row.id: row.papers for row in rows}
     groups: dict[str, list[Any]] = {}
     for row in rows:
         groups.setdefault(row.normalized, []).append(row)
@@ -143,17 +144,3 @@ async def spelling_ids(session: AsyncSession, *, author_id: int) -> list[int]:
     query = select(_AUTHORS.c.id).where(_AUTHORS.c.normalized == normalized).order_by("id")
     others = [found for found in await session.scalars(query) if found != author_id]
     return [author_id, *others]
-
-
-async def _paper_counts(session: AsyncSession, *, ids: Sequence[int]) -> dict[int, int]:
-    """How many papers list each author."""
-    counts: dict[int, int] = {}
-    for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start : start + _CHUNK]
-        query = (
-            select(_PAPER_AUTHORS.c.author_id, func.count())
-            .where(_PAPER_AUTHORS.c.author_id.in_(chunk))
-            .group_by(_PAPER_AUTHORS.c.author_id)
-        )
-        counts.update((row[0], row[1]) for row in await session.execute(query))
-    return counts

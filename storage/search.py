@@ -19,7 +19,9 @@ arXiv id or URL in the query comes first with score 1e6. A query matching more t
 `RANKED_MATCHES` papers (a single very common word) is ranked over only the newest
 `RANKED_MATCHES` of them, by FTS5 rowid or by document id (papers are indexed as days arrive):
 such a word says little about relevance, and ranking every match was the slow tail at 100k.
-PostgreSQL, which reads each ranked match's whole tsvector, ranks `POSTGRES_RANKED_MATCHES`.
+PostgreSQL, which reads each ranked match's whole tsvector, ranks `POSTGRES_RANKED_MATCHES`,
+found for a common query among the newest documents first (`_newest_window`): reading every
+match, or walking the newest rows and detoasting each tsvector, was its slow tail.
 The fallback for a query whose words do not all match together drops the words no paper has
 (scores unchanged), then leaves each remaining word out in turn, rarest first (scores × 0.3,
 `LOOSE_VARIANTS` queries at most; two words are one query for either word); it ranks at most
@@ -29,6 +31,7 @@ The fallback for a query whose words do not all match together drops the words n
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -109,8 +112,17 @@ async def _candidates(
     elif postgres:
         params["q"] = tsquery_expression(positive, negative)
         params["loose"] = tsquery_expression(positive, [], phrases=False)
-        dense = await _is_dense(session, positive, ranked)
-        sql, order = _tsquery_select(conditions, ranked=ranked, dense=dense)
+        window = None if conditions else await _newest_window(session, positive, ranked)
+        for _ in range(WINDOW_TRIES if window is not None else 0):
+            rows = await _windowed(session, params, ranked=ranked, window=window or 0)
+            found = rows[0][5] if rows else 0
+            if found >= ranked:  # the window held the `ranked` newest matches
+                return _scored(rows, positive)
+            # Too few: a window as much larger as the density seen says, or all documents.
+            window = _wider(window or 0, found, ranked, total=(await _lexeme_stats(session))[0])
+            if window is None:
+                break
+        sql, order = _tsquery_select(conditions, ranked=ranked)
         conditions = []
     else:
         params["q"] = fts5_expression(positive, negative)
@@ -122,7 +134,41 @@ async def _candidates(
     expanding = [name for name in params if name.startswith("author_ids")]
     if expanding:
         statement = statement.bindparams(*(bindparam(name, expanding=True) for name in expanding))
-    rows = await session.execute(statement, params)
+    return _scored((await session.execute(statement, params)).all(), positive)
+
+
+async def _windowed(
+    session: AsyncSession, params: dict[str, Any], *, ranked: int, window: int
+) -> Sequence[Any]:
+    """The candidate rows among the newest `window` documents (see `_tsquery_select`).
+
+    Plain index scans are off for that one statement: the planner picks a scan of the
+    primary key's range checking each row's tsvector (detoasting thousands: 50 ms for
+    `learn`) over the bitmap AND that reads only the matching rows (2 ms), as it does not
+    count the detoasting. The setting is restored at once, whatever happens.
+    """
+    newest, before = (
+        await session.execute(
+            text(
+                "SELECT max(id), current_setting('enable_indexscan'), "
+                "set_config('enable_indexscan', 'off', true) FROM search_documents"
+            )
+        )
+    ).one()[:2]
+    try:
+        sql, order = _tsquery_select([], ranked=ranked, window=window)
+        statement = text(sql + order + f" LIMIT {_CANDIDATES}")
+        return (await session.execute(statement, {**params, "floor": (newest or 0) - window})).all()
+    finally:
+        await session.execute(
+            text("SELECT set_config('enable_indexscan', :before, true)"), {"before": before}
+        )
+
+
+def _scored(
+    rows: Sequence[Any], positive: list[list[list[str]]]
+) -> list[tuple[str, float, int | None, dt.date]]:
+    """(arxiv_id, text score × title boost, votes, day) of candidate rows."""
     return [
         (row[0], float(row[1]) * title_boost(positive, row[4]), row[2], _as_date(row[3]))
         for row in rows
@@ -161,26 +207,33 @@ def _fts5_select(*, filtered: bool, ranked: int = RANKED_MATCHES) -> tuple[str, 
     )
 
 
-def _tsquery_select(conditions: list[str], *, ranked: int, dense: bool) -> tuple[str, str]:
+def _tsquery_select(
+    conditions: list[str], *, ranked: int, window: int | None = None
+) -> tuple[str, str]:
     """The PostgreSQL candidate SELECT and ORDER BY: ts_rank over the newest `ranked` matches.
 
     As on SQLite, a very common term is ranked over its newest matches only: ranking all
     50,000 matches of one took 0.5 s at 100k papers. The newest are found with the phrases'
-    tokens only ANDed (`:loose`); the phrases and exclusions (`:q`) are checked on the
-    `ranked` rows only, which ts_rank reads anyway. Each row read costs about the same
-    whichever way it is found (a heap page, or a detoasted tsvector), so the cheaper way
-    depends on how common the query is (`dense`, see `_is_dense`): a common one walks the
-    primary key backwards and checks each row until `ranked` match (ranked ÷ density rows);
-    any other lets GIN find every match, whose rows are read and sorted by id (`d.id + 0`
-    keeps the planner off the backward walk, which it picks too often: it does not count
-    the detoasting).
+    tokens only ANDed (`:loose`, which GIN answers without reading a tsvector); the phrases
+    and exclusions (`:q`) are checked on the `ranked` rows only, which ts_rank reads anyway.
+    GIN finds every match and their rows are sorted by id (`d.id + 0` keeps the planner off
+    a backward walk of the primary key, which reads, and detoasts, every row it passes).
+    With `window`, only the newest `window` documents are searched (a bitmap AND of GIN and
+    the primary key's range), so a common query reads about `window` × density rows instead
+    of all its matches; the last column counts the newest matches found there, and fewer
+    than `ranked` means the window was too small (the caller asks again without it).
     """
     where = " AND ".join(["d.tsv @@ to_tsquery('simple', :loose)", *conditions])
-    order = "d.id DESC" if dense else "d.id + 0 DESC"
-    newest = f"SELECT d.* FROM search_documents d WHERE {where} ORDER BY {order} LIMIT {ranked}"
+    if window is not None:
+        where += " AND d.id > :floor"
+    newest = f"SELECT d.* FROM search_documents d WHERE {where} ORDER BY d.id + 0 DESC"
+    found = ", d.found" if window is not None else ""
+    rows = f"({newest} LIMIT {ranked}) d"
+    if window is not None:
+        rows = f"(SELECT n.*, count(*) OVER () AS found FROM {rows.removesuffix(' d')} n) d"
     sql = (
         "SELECT d.arxiv_id, 10 * ts_rank('{0.1, 0.3, 0.6, 1.0}', d.tsv, q) AS score, "
-        f"d.votes, d.day, d.title_tokens FROM ({newest}) d, to_tsquery('simple', :q) q "
+        f"d.votes, d.day, d.title_tokens{found} FROM {rows}, to_tsquery('simple', :q) q "
         "WHERE d.tsv @@ q"
     )
     return sql, " ORDER BY score DESC"
@@ -219,24 +272,40 @@ async def _lexeme_stats(session: AsyncSession) -> tuple[float, dict[str, float]]
     return total, freqs
 
 
-async def _is_dense(session: AsyncSession, positive: list[list[list[str]]], ranked: int) -> bool:
-    """Whether the query's loose form matches so many rows that walking the newest rows
-    finds `ranked` matches sooner than reading every match.
+WINDOW_FACTOR = 3  # the newest-documents window holds this many times the matches needed
+WINDOW_TRIES = 2  # windows tried before all documents are searched
 
-    Walking costs ranked ÷ density rows, about twice as dear each (a detoasted tsvector) as
-    the heap page of a match, of which there are density × rows. A phrase's tokens (a
-    word's bigrams) go together: their density is the rarest one's; a word's alternatives
-    add up; the query's terms are taken as independent (their densities multiply).
+
+def _wider(window: int, found: int, ranked: int, *, total: float) -> int | None:
+    """The next window after one that held only `found` matches (None: search them all)."""
+    wider = window * 16 if found == 0 else math.ceil(window * WINDOW_FACTOR * ranked / found)
+    return wider if wider < total else None
+
+
+async def _newest_window(
+    session: AsyncSession, positive: list[list[list[str]]], ranked: int
+) -> int | None:
+    """How many of the newest documents likely hold `WINDOW_FACTOR` × `ranked` matches of the
+    query's loose form, when that is fewer than all its matches (None: search them all).
+
+    A phrase's tokens (a word's bigrams) go together: their density is the rarest one's; a
+    word's alternatives add up; the query's terms are taken as independent (their densities
+    multiply). A lexeme missing from the statistics (about the 1,000 commonest) is rarer
+    than any in them. An estimate too high makes the window too small: `_candidates` widens it.
     """
     total, freqs = await _lexeme_stats(session)
     if total <= 0 or not freqs:
-        return False
+        return None
+    unknown = min(freqs.values()) / 2  # rarer than the rarest counted: half of it, on average
     density = 1.0
     for alternatives in positive:
         density *= min(
-            1.0, sum(min(freqs.get(token, 0.0) for token in tokens) for tokens in alternatives)
+            1.0,
+            sum(min(freqs.get(token, unknown) for token in tokens) for tokens in alternatives),
         )
-    return density * density * total > 2 * ranked
+    if density * total <= WINDOW_FACTOR * ranked:
+        return None
+    return math.ceil(WINDOW_FACTOR * ranked / density)
 
 
 async def _loose_candidates(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from storage.db import create_engine, session_factory
 from storage.digest_store import store_digest
 from storage.search import search_papers
 from storage.search_index import index_papers, rebuild_index
+from storage.search_query import query_terms
 
 DIGEST = """## Daily Papers (2024-10-21)
 
@@ -170,6 +172,45 @@ async def test_a_very_common_word_ranks_its_newest_matches_only(
     monkeypatch.setattr(search, "POSTGRES_RANKED_MATCHES", 2)
     assert sorted(await _ids(session, "모델")) == ["2410.11111", "2410.22222"]
     assert await _ids(session, "양자화") == ["2311.33333"]  # a rarer word still finds it
+
+
+async def test_postgres_searches_the_newest_window_first_and_widens_it(
+    session: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL looks for a common query's newest matches among the newest documents first
+    (a window sized by the lexeme statistics), with the same results as over all documents;
+    a window holding too few matches is widened, then given up; plain index scans, turned
+    off for that statement, are on again afterwards."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's window over the newest documents")
+    url = str(session.get_bind().engine.url)
+    monkeypatch.setattr(search, "POSTGRES_RANKED_MATCHES", 2)
+    monkeypatch.setattr(search, "WINDOW_FACTOR", 1)
+    windows: list[int] = []
+    windowed = search._windowed
+
+    async def spy(session_: AsyncSession, params: dict[str, object], **kw: int) -> object:
+        windows.append(kw["window"])
+        return await windowed(session_, params, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(search, "_windowed", spy)
+
+    def dense(*words: str) -> None:
+        """Statistics saying every token of `words` is in every document."""
+        tokens = {
+            t for w in words for alts in query_terms(parse_query(w))[0] for a in alts for t in a
+        }
+        monkeypatch.setitem(search._stats, url, (time.monotonic(), 3.0, dict.fromkeys(tokens, 1.0)))
+
+    dense("모델")
+    assert sorted(await _ids(session, "모델")) == ["2410.11111", "2410.22222"]
+    assert windows == [2]  # the newest two documents held both
+    windows.clear()
+    dense("양자화")  # an overestimate: only the oldest paper says it
+    assert await _ids(session, "양자화") == ["2311.33333"]
+    assert windows == [2]  # 0 found: 2 × 16 is past the 3 documents, so all were searched
+    setting = await session.execute(text("SELECT current_setting('enable_indexscan')"))
+    assert setting.scalar_one() == "on"
 
 
 async def test_two_syllable_word_matches(session: AsyncSession) -> None:
