@@ -5,8 +5,12 @@ Passes (each planned in full, then rolled back, so all see the same database): `
 chat's `for_you` off (today's pass); `cold`, for you on and a new feature cache (the archive's
 features are built inside the pass, as on the first pass after the archive changed); `warm`,
 the cache kept from the cold pass (every other pass of the day). Saved papers are drawn
-uniformly from the whole archive (the worst case: a pass touches most of its features).
-Last line: `{"bench": "foryou", "baseline_s", "cold_s", "warm_s", "warm_ratio", "cold_ratio", …}`.
+uniformly from the newest `FEATURE_WINDOW` papers (the worst case: a pass touches most of the
+features). `--repeat` rounds of the three passes, interleaved, each figure their median (on a
+shared machine one pass swings by half or more); each pass also in the process's CPU seconds
+(SQLite's thread included), which other processes on the machine hardly move.
+Last line: `{"bench": "foryou", "baseline_s", "cold_s", "warm_s", "warm_ratio", "cold_ratio",
+"baseline_cpu_s", …, "warm_cpu_ratio", "cold_cpu_ratio", "runs": {"baseline_s": […], …}, …}`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import json
 import random
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -65,14 +70,15 @@ async def save_papers(url: str, chats: int, per_chat: int, seed: int) -> int:
 
 async def timed_pass(
     url: str, *, for_you: bool, cache: FeatureCache | None
-) -> tuple[float, DispatchReport, int]:
-    """One dispatch pass, rolled back: seconds, report, rows with a "for you" section."""
+) -> tuple[float, float, DispatchReport, int]:
+    """One dispatch pass, rolled back: seconds, CPU seconds (the process's, SQLite's thread
+    included), report, rows with a "for you" section."""
     engine = create_engine(url)
     settings = load_settings(database_url=url, _env_file=None)
     try:
         async with session_factory(engine)() as session:
             await session.execute(update(Chat).values(for_you=for_you))
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             report = await dispatch(
                 session,
                 now=utc_now(),
@@ -80,24 +86,31 @@ async def timed_pass(
                 policy=SchedulePolicy(),
                 features=(lambda: cache) if cache is not None else None,
             )
-            seconds = time.perf_counter() - started
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
             rows = (await session.scalars(select(Delivery.messages))).all()
             sections = sum(any("✨" in m for m in messages) for messages in rows)
             await session.rollback()
     finally:
         await engine.dispose()
-    return seconds, report, sections
+    return seconds, cpu, report, sections
 
 
 async def bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Seed, then the three passes."""
+    """Seed, then `--repeat` rounds of the three passes."""
     await add_today(url, args.corpus)
     await subscribe(url, args.chats)
     papers = await save_papers(url, args.chats, args.saved, args.seed)
-    baseline, report, _ = await timed_pass(url, for_you=False, cache=None)
-    cache = FeatureCache()
-    cold, _, sections = await timed_pass(url, for_you=True, cache=cache)
-    warm, _, _ = await timed_pass(url, for_you=True, cache=cache)
+    names = ("baseline_s", "cold_s", "warm_s", "baseline_cpu_s", "cold_cpu_s", "warm_cpu_s")
+    runs: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(max(1, args.repeat)):
+        baseline, baseline_cpu, report, _ = await timed_pass(url, for_you=False, cache=None)
+        cache = FeatureCache()
+        cold, cold_cpu, _, sections = await timed_pass(url, for_you=True, cache=cache)
+        warm, warm_cpu, _, _ = await timed_pass(url, for_you=True, cache=cache)
+        seconds = (baseline, cold, warm, baseline_cpu, cold_cpu, warm_cpu)
+        for name, value in zip(names, seconds, strict=True):
+            runs[name].append(round(value, 2))
+    median = {name: statistics.median(values) for name, values in runs.items()}
     return {
         "bench": "foryou",
         "chats": args.chats,
@@ -105,12 +118,13 @@ async def bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "archive_papers": papers,
         "digests": report.digests,
         "with_section": sections,
-        "baseline_s": round(baseline, 2),
-        "cold_s": round(cold, 2),
-        "warm_s": round(warm, 2),
-        "warm_ratio": round(warm / baseline, 2),
-        "cold_ratio": round(cold / baseline, 2),
-        "feature_builds": cache.builds,
+        **{name: round(seconds, 2) for name, seconds in median.items()},
+        "warm_ratio": round(median["warm_s"] / median["baseline_s"], 2),
+        "cold_ratio": round(median["cold_s"] / median["baseline_s"], 2),
+        "warm_cpu_ratio": round(median["warm_cpu_s"] / median["baseline_cpu_s"], 2),
+        "cold_cpu_ratio": round(median["cold_cpu_s"] / median["baseline_cpu_s"], 2),
+        "runs": runs,
+        "feature_builds": cache.builds,  # in a cold pass and the warm one after it
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 
@@ -126,6 +140,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chats", type=int, default=10_000)
     parser.add_argument("--saved", type=int, default=20, help="saved papers per chat")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the three passes")
     return parser.parse_args(argv)
 
 

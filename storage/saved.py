@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, delete, func, or_, select
+from sqlalchemy import BigInteger, ForeignKey, Index, String, delete, func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -120,18 +120,25 @@ async def library_of_chats(
     group what was saved there; the newest `limit` of each. One query per call."""
     if not chat_ids:
         return {}
-    query = (
-        select(SavedPaper.user_id, SavedPaper.chat_id, SavedPaper.arxiv_id)
-        .where(or_(SavedPaper.user_id.in_(chat_ids), SavedPaper.chat_id.in_(chat_ids)))
-        .order_by(SavedPaper.saved_at.desc(), SavedPaper.arxiv_id)
+    # A save counts for its user and, when pressed elsewhere, for that chat: two index searches
+    # (cheaper than one with OR, whose rows all go through one sort), each row naming its owner.
+    # A user's id is their private chat's; a group's id is negative, so never a user's.
+    table = SavedPaper.__table__.c  # a Core query: 10,000s of rows skip the ORM's loading
+    columns = (table.arxiv_id, table.saved_at)
+    saves = union_all(
+        select(table.user_id.label("owner"), *columns).where(table.user_id.in_(chat_ids)),
+        select(table.chat_id.label("owner"), *columns).where(
+            table.chat_id.in_(chat_ids), table.chat_id != table.user_id
+        ),
+    ).subquery()
+    query = select(saves.c.owner, saves.c.arxiv_id).order_by(
+        saves.c.owner, saves.c.saved_at.desc(), saves.c.arxiv_id
     )
-    wanted = set(chat_ids)
     found: dict[int, dict[str, None]] = {chat_id: {} for chat_id in chat_ids}
-    for user_id, chat_id, arxiv_id in await session.execute(query):
-        # A user's id is their private chat's; a group's id is negative, so never a user's.
-        for owner in {user_id, chat_id} & wanted:
-            if len(found[owner]) < limit:
-                found[owner].setdefault(arxiv_id)
+    for owner, arxiv_id in await session.execute(query):
+        library = found[owner]
+        if len(library) < limit:
+            library.setdefault(arxiv_id)
     return {chat_id: list(ids) for chat_id, ids in found.items()}
 
 

@@ -7,7 +7,8 @@ wherever they pressed ⭐; a group's is what its members saved in that group
 (`storage.saved.library_of_chats`): a group learns from its own ⭐ presses, never from a
 member's private library. The archive's features come from a cache that outlives the pass
 (the runtime's, shared with /foryou), so a pass builds them at most once, and only when the
-archive changed since; a batch's libraries cost one query and one sparse product per due day.
+archive changed since; a batch's libraries cost one query, and its picks a few array operations
+per due day (bot.recommend.picks).
 """
 
 from __future__ import annotations
@@ -37,13 +38,13 @@ class ForYouPass:
     def __init__(self, session: AsyncSession, features: FeatureSource | None = None) -> None:
         self.session, self.features = session, features
         self._chat_ids: list[int] = []
-        self._libraries: dict[int, list[str]] | None = None
+        self._served: set[int] | None = None  # the batch's chats with libraries big enough
         self._picks: PassPicks | None = None
 
     def batch(self, chats: Sequence[Chat]) -> None:
         """A new batch of chats: their libraries are loaded when the first of them is due."""
         self._chat_ids = [chat.chat_id for chat in chats if chat.for_you]
-        self._libraries = None
+        self._served = None
 
     async def picker(
         self, chat: Chat, date: dt.date, papers: Sequence[Paper]
@@ -51,15 +52,15 @@ class ForYouPass:
         """The chat's picker for the day's digest (None: no "for you" section)."""
         if not chat.for_you:
             return None
-        if self._libraries is None:
+        if self._served is None:
             found = await library_of_chats(self.session, chat_ids=self._chat_ids)
-            self._libraries = {key: ids for key, ids in found.items() if len(ids) >= MIN_SAVED}
-            if self._libraries:
-                (await self._pass()).start_batch(self._libraries)
-        library = self._libraries.get(chat.chat_id)
-        if library is None:
+            libraries = {key: ids for key, ids in found.items() if len(ids) >= MIN_SAVED}
+            self._served = set(libraries)
+            if libraries:
+                (await self._pass()).start_batch(libraries)
+        if chat.chat_id not in self._served:
             return None
-        return (await self._pass()).picker(date, papers, library)
+        return (await self._pass()).picker(chat.chat_id, date, papers)
 
     async def _pass(self) -> PassPicks:
         """The pass's picks over the archive's features (loaded on first need)."""

@@ -1,17 +1,18 @@
 """A dispatch pass's "✨ For you" picks: the archive's features once per pass, each day's papers
-as feature rows once per pass, the similarities of a batch of chats' libraries to a day in one
-sparse product, then per chat only small dense arithmetic (no fit, no SQL).
+as feature columns once per pass, the cosines of feature rows to a day's papers computed for the
+rows a batch needs (each row once per pass), every batch chat's score for every paper of the day
+in a few array operations, then per chat only its candidates' scores sorted (no fit, no SQL).
 
-The score is `serve.foryou_scores` (the mean of the nearest saved papers' cosines), the ranker
-/foryou and `paperboy recommend` serve; picks below `MIN_SCORE` are left out (a day with nothing
-near a reader's library shows no section rather than three arbitrary papers).
+The score is `library_scores` below (serve's nearest-saved-papers similarity, the ranker
+/foryou and `paperboy recommend` serve); picks below `MIN_SCORE` are left out (a day with
+nothing near a reader's library shows no section rather than three arbitrary papers).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
@@ -23,14 +24,64 @@ from bot.recommend.serve import DEFAULT_PARAMS, nearest_similarity
 
 PICKS = 3  # K: papers in a digest's "for you" section
 MIN_SCORE = 0.05  # below this mean cosine a paper is not "near" anything the reader saved
+SCORE_CHUNK = 1 << 20  # cosines handed to the scorer at a time (4 MB; a batch's can be 20 MB)
+DENSE_CHUNK = 1 << 20  # values of a day's papers made dense at a time (4 MB)
+
+Picker = Callable[[Sequence[Paper]], list[Paper]]
 
 
-@dataclass(frozen=True, slots=True)
-class _DayRows:
-    """A day's papers that have features: their matrix rows, and each id's column."""
+# The scorer: the one place the picks call the served ranker (bot.recommend.serve); swap it here.
+# It must be row-wise (a candidate's score depends on its own row only): a batch scores every
+# paper of the day for many chats in one call, and each chat then keeps its candidates' scores.
+def library_scores(similarities: np.ndarray) -> np.ndarray:
+    """Per candidate (row): its score from its cosines to a library's saved papers (columns)."""
+    return nearest_similarity(similarities, DEFAULT_PARAMS.nearest)
 
-    columns: dict[str, int]
-    matrix_t: sparse.csr_matrix  # the day's rows transposed (vocabulary × papers)
+
+class _Day:
+    """A day's papers that have features (each id's column), and the cosines of feature rows to
+    them, filled in row by row as batches need them."""
+
+    def __init__(self, features: Features, papers: Sequence[Paper]) -> None:
+        ids = [i for i in dict.fromkeys(p.arxiv_id for p in papers) if i in features.rows]
+        self.columns = {arxiv_id: n for n, arxiv_id in enumerate(ids)}
+        self.rows = np.array(features.rows_of(ids), dtype=np.intp)  # each column's feature row
+        self._matrix = features.matrix
+        self._papers: sparse.csr_matrix = features.matrix[self.rows]
+        rows = features.matrix.shape[0]
+        self._cosines = np.zeros((rows, len(ids)), dtype=np.float32)  # pages touched when filled
+        self._done = np.zeros(rows, dtype=bool)
+
+    def cosines(self, rows: np.ndarray) -> np.ndarray:
+        """Feature rows × the day's papers, with at least `rows` filled in.
+
+        Sparse rows times the day's papers as dense columns: a row's cosines are the same sums
+        in the same order as a sparse product's (and do not depend on the rows beside it), at a
+        tenth of its cost; the dense columns go `DENSE_CHUNK` values at a time."""
+        missing = np.unique(rows[~self._done[rows]])
+        if missing.size:
+            library = self._matrix[missing]
+            step = max(1, DENSE_CHUNK // max(1, self._matrix.shape[1]))
+            for start in range(0, self._papers.shape[0], step):
+                columns = self._papers[start : start + step].toarray().T  # vocabulary × papers
+                self._cosines[missing, start : start + step] = library @ columns
+            self._done[missing] = True
+        return self._cosines
+
+
+def _score_chats(day: _Day, rows: np.ndarray) -> np.ndarray:
+    """Chats × the day's papers: each chat's scores, given its library's rows (chats × size);
+    the papers a chat saved score -inf (never picked).
+
+    Each chat's cosines are laid out as a single chat's `cosines[library][:, day].T` is
+    (papers as rows, library as columns, column-major), so the scorer sees the same layout."""
+    chats, size = rows.shape
+    cosines = day.cosines(rows.ravel())
+    papers = cosines.shape[1]
+    sims = cosines[rows.T].reshape(size, chats * papers).T  # (chat, paper) rows × library
+    scores = library_scores(sims).reshape(chats, papers)
+    saved = (rows[:, :, np.newaxis] == day.rows).any(axis=1)
+    return np.where(saved, -np.inf, scores)  # in the scorer's precision
 
 
 class PassPicks:
@@ -38,55 +89,65 @@ class PassPicks:
 
     def __init__(self, features: Features, *, limit: int = PICKS) -> None:
         self.features, self.limit = features, limit
-        self._days: dict[dt.date, _DayRows] = {}
-        self._position: dict[int, int] = {}
-        self._library: sparse.csr_matrix = features.matrix[[]]
-        self._cosines: dict[dt.date, np.ndarray] = {}
+        self._days: dict[dt.date, _Day] = {}
+        self._libraries: dict[int, np.ndarray] = {}  # a batch chat's library as feature rows
+        self._scores: dict[dt.date, dict[int, np.ndarray]] = {}
 
-    def _day(self, date: dt.date, papers: Sequence[Paper]) -> _DayRows:
-        """The day's papers as feature rows (built once per pass)."""
+    def _day(self, date: dt.date, papers: Sequence[Paper]) -> _Day:
+        """The day's papers as feature columns (once per pass)."""
         if date not in self._days:
-            ids = [i for i in dict.fromkeys(p.arxiv_id for p in papers) if i in self.features.rows]
-            rows = self.features.rows_of(ids)
-            matrix_t = self.features.matrix[rows].T.tocsr()
-            self._days[date] = _DayRows({i: n for n, i in enumerate(ids)}, matrix_t)
+            self._days[date] = _Day(self.features, papers)
         return self._days[date]
 
     def start_batch(self, libraries: Mapping[int, Sequence[str]]) -> None:
-        """A new batch of chats: their library papers, each once, as feature rows."""
-        rows = sorted({row for ids in libraries.values() for row in self.features.rows_of(ids)})
-        self._position = {row: n for n, row in enumerate(rows)}
-        self._library = self.features.matrix[rows]
-        self._cosines = {}
+        """A new batch of chats, each id with its library (saved ids, newest first); a chat with
+        under `MIN_SAVED` papers the features know gets no picks."""
+        self._libraries, self._scores = {}, {}
+        row_of = self.features.rows.get
+        for chat_id, ids in libraries.items():
+            rows = [row for row in map(row_of, ids) if row is not None]
+            if len(rows) >= MIN_SAVED:
+                self._libraries[chat_id] = np.array(rows, dtype=np.intp)
 
-    def _day_cosines(self, date: dt.date, papers: Sequence[Paper]) -> np.ndarray:
-        """The batch's library papers' cosines to the day's papers (one sparse product)."""
-        if date not in self._cosines:
-            product = self._library @ self._day(date, papers).matrix_t
-            self._cosines[date] = np.asarray(product.toarray(), dtype=np.float32)
-        return self._cosines[date]
+    def _batch_scores(self, date: dt.date, papers: Sequence[Paper]) -> dict[int, np.ndarray]:
+        """Every batch chat's score for each of the day's papers (columns), computed at once."""
+        if date not in self._scores:
+            self._scores[date] = self._score_batch(self._day(date, papers))
+        return self._scores[date]
 
-    def picker(
-        self, date: dt.date, papers: Sequence[Paper], library: Sequence[str]
-    ) -> Callable[[Sequence[Paper]], list[Paper]] | None:
-        """A batch chat's picker for a day (None when under `MIN_SAVED` of its saved papers are
-        in the archive): the best `limit` of the candidates it is given, saved ones left out."""
-        rows = self.features.rows_of(library)
-        if len(rows) < MIN_SAVED:
+    def _score_batch(self, day: _Day) -> dict[int, np.ndarray]:
+        """The batch's scores for a day: chats with libraries of one size share scorer calls."""
+        if not day.columns:  # none of the day's papers has features: nothing to score
+            return dict.fromkeys(self._libraries, np.zeros(0, np.float32))
+        by_size: dict[int, list[int]] = defaultdict(list)
+        for chat_id, library in self._libraries.items():
+            by_size[len(library)].append(chat_id)
+        scores: dict[int, np.ndarray] = {}
+        for size, chats in by_size.items():
+            step = max(1, SCORE_CHUNK // (size * len(day.columns)))
+            for start in range(0, len(chats), step):
+                part = chats[start : start + step]
+                rows = np.stack([self._libraries[chat_id] for chat_id in part])
+                scores.update(zip(part, _score_chats(day, rows), strict=True))
+        return scores
+
+    def picker(self, chat_id: int, date: dt.date, papers: Sequence[Paper]) -> Picker | None:
+        """A batch chat's picker for a day (None when it gets no picks): the best `limit` of
+        the candidates it is given, saved ones left out."""
+        if chat_id not in self._libraries:
             return None
-        positions = [self._position[row] for row in rows]
-        cosines, columns = self._day_cosines(date, papers), self._day(date, papers).columns
-        saved = set(library)
+        columns = self._day(date, papers).columns
+        scores = self._batch_scores(date, papers)[chat_id]
+        limit = self.limit
 
         def pick(candidates: Sequence[Paper]) -> list[Paper]:
-            """The candidates nearest the library, best first."""
-            unique = {p.arxiv_id: p for p in candidates if p.arxiv_id not in saved}
-            known = [(columns[i], p) for i, p in unique.items() if i in columns]
+            """The candidates nearest the library, best first (saved ones score -inf)."""
+            unique = {p.arxiv_id: p for p in candidates}
+            known = [paper for arxiv_id, paper in unique.items() if arxiv_id in columns]
             if not known:
                 return []
-            sims = cosines[np.ix_(positions, [column for column, _ in known])].T
-            scores = nearest_similarity(sims, DEFAULT_PARAMS.nearest)
-            order = np.argsort(-scores, kind="stable")[: self.limit]
-            return [known[i][1] for i in order if scores[i] >= MIN_SCORE]
+            chosen = scores[[columns[paper.arxiv_id] for paper in known]]
+            order = np.argsort(-chosen, kind="stable")[:limit]
+            return [known[i] for i in order if chosen[i] >= MIN_SCORE]
 
         return pick

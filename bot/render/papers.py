@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from bot.digest.models import Paper, SummarySection
@@ -72,26 +74,42 @@ def shorten_authors(authors: Sequence[str], *, truncated: bool, lang: Lang, keep
     return f"{shown} {rest}" if shown else rest
 
 
+@dataclass(frozen=True, slots=True)
+class Packing:
+    """Blocks packed into messages so far: the full ones, and the last one still open to more
+    blocks (its blocks and visible width). Packing goes on from a copy: a digest's shared part
+    is packed once and each chat's own blocks after it."""
+
+    full: tuple[str, ...] = ()
+    open: tuple[str, ...] = ()
+    used: int = 0
+
+    def add(self, blocks: Iterable[str], *, limit: int = MESSAGE_LIMIT) -> Packing:
+        """These blocks packed on, each into the open message while it fits; a block too long
+        alone is split inside."""
+        full, current, used = list(self.full), list(self.open), self.used
+        gap = utf16_len(_SEPARATOR)
+        for block in blocks:
+            width = visible_length(block)
+            if current and used + gap + width <= limit:
+                current.append(block)
+                used += gap + width
+                continue
+            if current:
+                full.append(_SEPARATOR.join(current))
+            pieces = split_html(block, limit) if width > limit else [block]
+            full.extend(pieces[:-1])
+            current, used = [pieces[-1]], visible_length(pieces[-1])
+        return Packing(tuple(full), tuple(current), used)
+
+    def messages(self) -> list[str]:
+        """The packed messages."""
+        return [*self.full, *([_SEPARATOR.join(self.open)] if self.open else [])]
+
+
 def pack_blocks(blocks: Iterable[str], *, limit: int = MESSAGE_LIMIT) -> list[str]:
     """Join HTML blocks into as few messages as fit; a block too long alone is split inside."""
-    messages: list[str] = []
-    current: list[str] = []
-    used = 0
-    gap = utf16_len(_SEPARATOR)
-    for block in blocks:
-        width = visible_length(block)
-        if current and used + gap + width <= limit:
-            current.append(block)
-            used += gap + width
-            continue
-        if current:
-            messages.append(_SEPARATOR.join(current))
-        pieces = split_html(block, limit) if width > limit else [block]
-        messages.extend(pieces[:-1])
-        current, used = [pieces[-1]], visible_length(pieces[-1])
-    if current:
-        messages.append(_SEPARATOR.join(current))
-    return messages
+    return Packing().add(blocks, limit=limit).messages()
 
 
 def _abs_url(paper: Paper) -> str:
@@ -193,9 +211,19 @@ class BlockRenderer(Protocol):
 
 def digest_block(paper: Paper, rank: int, lang: Lang, *, followed: bool) -> str:
     """One paper of a digest: rank, star, linked title, votes, authors and a preview."""
+    return ranked(rank, block_body(paper, lang, followed=followed))
+
+
+def block_body(paper: Paper, lang: Lang, *, followed: bool) -> str:
+    """A digest block after its rank (the same whatever the rank: a caller may memoize it)."""
     star = "★ " if followed else ""
-    lines = [f"<b>{rank}.</b> {star}<b>{_title_link(paper)}</b>", _meta_line(paper, lang, keep=3)]
+    lines = [f"{star}<b>{_title_link(paper)}</b>", _meta_line(paper, lang, keep=3)]
     return "\n".join([*lines, *_preview_lines(paper, lang)])
+
+
+def ranked(rank: int, body: str) -> str:
+    """A digest block: its rank, then its `block_body`."""
+    return f"<b>{rank}.</b> {body}"
 
 
 def render_digest(
@@ -219,6 +247,41 @@ def render_digest(
     are read back from the ranks, number on too). `block` renders one paper's block in place
     of `digest_block` (a caller's memo of it: the same paper at the same rank renders alike).
     """
+    packed = pack_digest(
+        papers,
+        date=date,
+        lang=lang,
+        header=header,
+        start=start,
+        followed_authors=followed_authors,
+        late=late,
+        update=update,
+        block=block,
+    )
+    return add_for_you(
+        packed,
+        for_you,
+        lang=lang,
+        start=start + len(papers),
+        followed_authors=followed_authors,
+        block=block,
+    )
+
+
+def pack_digest(
+    papers: Sequence[Paper],
+    *,
+    date: dt.date,
+    lang: Lang,
+    header: str | None = None,
+    start: int = 1,
+    followed_authors: frozenset[str] = frozenset(),
+    late: bool = False,
+    update: bool = False,
+    block: BlockRenderer | None = None,
+) -> Packing:
+    """A digest's title and papers packed (`render_digest` without its "for you" section),
+    open to `add_for_you`."""
     labels = Labels.for_lang(lang)
     followed = frozenset(_fold(name) for name in followed_authors)
     render = block or digest_block
@@ -227,15 +290,38 @@ def render_digest(
         render(paper, rank, lang, followed=_follows(paper, followed))
         for rank, paper in enumerate(papers, start)
     )
+    return Packing().add(blocks)
+
+
+def add_for_you(
+    packed: Packing,
+    for_you: Sequence[Paper],
+    *,
+    lang: Lang,
+    start: int,
+    followed_authors: frozenset[str] = frozenset(),
+    block: BlockRenderer | None = None,
+) -> list[str]:
+    """A packed digest's messages with its "✨ For you" section (`for_you` ranked from `start`
+    on) packed after its papers; the digest's messages alone when there are no picks."""
+    if not for_you:
+        return packed.messages()
+    followed = frozenset(_fold(name) for name in followed_authors)
+    render = block or digest_block
     picks = [
         render(paper, rank, lang, followed=_follows(paper, followed))
-        for rank, paper in enumerate(for_you, start + len(papers))
+        for rank, paper in enumerate(for_you, start)
     ]
-    if picks:
-        # The title travels with the first pick: a split never leaves it alone at a message's end.
-        title = f"<b>{escape(labels.for_you)}</b>\n<i>{escape(labels.for_you_note)}</i>"
-        blocks.extend([f"{title}{_SEPARATOR}{picks[0]}", *picks[1:]])
-    return pack_blocks(blocks)
+    # The title travels with the first pick: a split never leaves it alone at a message's end.
+    first = f"{_for_you_title(lang)}{_SEPARATOR}{picks[0]}"
+    return packed.add([first, *picks[1:]]).messages()
+
+
+@functools.cache
+def _for_you_title(lang: Lang) -> str:
+    """The "✨ For you" section's title and note (each chat's section starts with them)."""
+    labels = Labels.for_lang(lang)
+    return f"<b>{escape(labels.for_you)}</b>\n<i>{escape(labels.for_you_note)}</i>"
 
 
 def render_weekly(

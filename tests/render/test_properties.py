@@ -8,9 +8,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.digest import Paper, SummarySection
+from bot.edition.compose import RenderCache
 from bot.render import (
     Lang,
     escape,
+    pack_blocks,
     render_digest,
     render_inline_article,
     render_paper,
@@ -18,6 +20,7 @@ from bot.render import (
     split_html,
     utf16_len,
 )
+from bot.render.papers import Packing
 from tests.render.telegram_html import InvalidHtml, assert_sendable, parse_telegram_html
 
 TRICKY = list("<>&\"'`*$\\[] \n\t") + ["👍", "𝒗", "e\u0301", "👨\u200d👩\u200d👧", "한", "&amp;"]
@@ -136,3 +139,42 @@ def _visible(markup: str) -> str:
         return parse_telegram_html(markup)
     except InvalidHtml:
         return ""
+
+
+@SETTINGS
+@given(st.lists(markup_trees(), max_size=8), st.integers(0, 8), st.integers(8, 300))
+def test_packing_goes_on_where_it_stopped(blocks: list[str], cut: int, limit: int) -> None:
+    """Blocks packed in two goes make the same messages as packed at once."""
+    packed = Packing().add(blocks[:cut], limit=limit)
+    assert packed.add(blocks[cut:], limit=limit).messages() == pack_blocks(blocks, limit=limit)
+
+
+def _numbered(found: list[Paper], first: int) -> list[Paper]:
+    """The papers with distinct ids (a pass's cache knows a paper of a day by its id)."""
+    return [p.model_copy(update={"arxiv_id": f"2401.{n:05d}"}) for n, p in enumerate(found, first)]
+
+
+@SETTINGS
+@given(
+    st.lists(papers, min_size=1, max_size=4),
+    st.lists(st.lists(papers, max_size=3), max_size=3),
+    st.sampled_from(LANGS),
+    st.booleans(),
+)
+def test_a_pass_renders_each_chats_picks_as_rendered_alone(
+    chosen: list[Paper], picks: list[list[Paper]], lang: Lang, late: bool
+) -> None:
+    """The cache packs a selection once and each chat's "for you" picks on after it: every
+    chat's messages are those `render_digest` makes for it alone."""
+    cache, day = RenderCache(), dt.date(2024, 1, 3)
+    chosen = _numbered(chosen, 0)
+    followed = frozenset(chosen[0].authors[:1])
+    for n, found in enumerate([*picks, []]):
+        for_you = _numbered(found, 100 * (n + 1))
+        cached = cache.render(
+            chosen, date=day, lang=lang, followed=followed, late=late, update=False, for_you=for_you
+        )
+        alone = render_digest(
+            chosen, date=day, lang=lang, followed_authors=followed, late=late, for_you=for_you
+        )
+        assert cached == alone
