@@ -7,10 +7,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.recommend.compute import FeatureCache
-from bot.recommend.serve import foryou_scores, top
+from bot.recommend.serve import foryou_scores, genericness, top
 from storage.papers import day_papers, digest_for_date, latest_digest
 
 
@@ -38,13 +39,22 @@ async def rank_day(
         return None
     features = await cache.get(session)
     wanted = set(saved)
-    ids = [
-        p.arxiv_id for p in await day_papers(session, date=info.date) if p.arxiv_id not in wanted
+    day_ids = [
+        i
+        for i in dict.fromkeys(p.arxiv_id for p in await day_papers(session, date=info.date))
+        if i in features.rows
     ]
-    candidates = [i for i in dict.fromkeys(ids) if i in features.rows]
+    candidates = [i for i in day_ids if i not in wanted]
     library = features.rows_of(saved)
     unknown = [i for i in saved if i not in features.rows]
     if not candidates or not library:
         return DayRanking(info.date, [], unknown)
-    scores = foryou_scores(features, library, features.rows_of(candidates))
+    # Genericness over the whole day, as a dispatch pass computes it (bot.recommend.picks).
+    generic = dict(zip(day_ids, genericness(features, features.rows_of(day_ids)), strict=True))
+    scores = foryou_scores(
+        features,
+        library,
+        features.rows_of(candidates),
+        generic=np.array([generic[i] for i in candidates], dtype=np.float32),
+    )
     return DayRanking(info.date, top(candidates, scores, limit), unknown)

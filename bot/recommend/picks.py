@@ -3,9 +3,10 @@ as feature columns once per pass, the cosines of feature rows to a day's papers 
 rows a batch needs (each row once per pass), every batch chat's score for every paper of the day
 in a few array operations, then per chat only its candidates' scores sorted (no fit, no SQL).
 
-The score is `library_scores` below (serve's nearest-saved-papers similarity, the ranker
-/foryou and `paperboy recommend` serve); picks below `MIN_SCORE` are left out (a day with
-nothing near a reader's library shows no section rather than three arbitrary papers).
+The score is `library_scores` below (serve's `score_from_cosines`, the ranker /foryou and
+`paperboy recommend` serve, with each paper's genericness computed once per day); picks below
+`MIN_SCORE` are left out (a day with nothing nearer a reader's library than the recent archive
+shows no section rather than three arbitrary papers).
 """
 
 from __future__ import annotations
@@ -20,10 +21,12 @@ from scipy import sparse
 from bot.digest.models import Paper
 from bot.recommend import MIN_SAVED
 from bot.recommend.compute import Features
-from bot.recommend.serve import DEFAULT_PARAMS, nearest_similarity
+from bot.recommend.serve import genericness, score_from_cosines
 
 PICKS = 3  # K: papers in a digest's "for you" section
-MIN_SCORE = 0.05  # below this mean cosine a paper is not "near" anything the reader saved
+# Scores are cosines to the saves less 0.8 × the cosine to the recent archive (bot.recommend.serve):
+# below 0 a paper is no nearer the reader's saves than to any recent paper.
+MIN_SCORE = 0.0
 SCORE_CHUNK = 1 << 20  # cosines handed to the scorer at a time (4 MB; a batch's can be 20 MB)
 DENSE_CHUNK = 1 << 20  # values of a day's papers made dense at a time (4 MB)
 
@@ -33,9 +36,10 @@ Picker = Callable[[Sequence[Paper]], list[Paper]]
 # The scorer: the one place the picks call the served ranker (bot.recommend.serve); swap it here.
 # It must be row-wise (a candidate's score depends on its own row only): a batch scores every
 # paper of the day for many chats in one call, and each chat then keeps its candidates' scores.
-def library_scores(similarities: np.ndarray) -> np.ndarray:
-    """Per candidate (row): its score from its cosines to a library's saved papers (columns)."""
-    return nearest_similarity(similarities, DEFAULT_PARAMS.nearest)
+def library_scores(similarities: np.ndarray, generic: np.ndarray) -> np.ndarray:
+    """Per candidate (row): its score from its cosines to a library's saved papers (columns)
+    and its genericness (one per row, `serve.genericness`)."""
+    return score_from_cosines(similarities, generic)
 
 
 class _Day:
@@ -46,6 +50,7 @@ class _Day:
         ids = [i for i in dict.fromkeys(p.arxiv_id for p in papers) if i in features.rows]
         self.columns = {arxiv_id: n for n, arxiv_id in enumerate(ids)}
         self.rows = np.array(features.rows_of(ids), dtype=np.intp)  # each column's feature row
+        self.generic = genericness(features, self.rows.tolist())  # one per column, every reader
         self._matrix = features.matrix
         self._papers: sparse.csr_matrix = features.matrix[self.rows]
         rows = features.matrix.shape[0]
@@ -79,7 +84,7 @@ def _score_chats(day: _Day, rows: np.ndarray) -> np.ndarray:
     cosines = day.cosines(rows.ravel())
     papers = cosines.shape[1]
     sims = cosines[rows.T].reshape(size, chats * papers).T  # (chat, paper) rows × library
-    scores = library_scores(sims).reshape(chats, papers)
+    scores = library_scores(sims, np.tile(day.generic, chats)).reshape(chats, papers)
     saved = (rows[:, :, np.newaxis] == day.rows).any(axis=1)
     return np.where(saved, -np.inf, scores)  # in the scorer's precision
 

@@ -13,6 +13,7 @@ from bot.digest.models import Paper
 from bot.recommend import MIN_SAVED, picks
 from bot.recommend.compute import Features, build_features
 from bot.recommend.picks import MIN_SCORE, PICKS, PassPicks, library_scores
+from bot.recommend.serve import genericness
 from storage.saved import PaperDocument
 
 DAY = dt.date(2025, 1, 24)
@@ -41,11 +42,15 @@ def _paper(arxiv_id: str) -> Paper:
 
 
 def ranked_alone(
-    features: Features, library: Sequence[str], candidates: Sequence[Paper]
+    features: Features,
+    library: Sequence[str],
+    candidates: Sequence[Paper],
+    day_papers: Sequence[Paper],
 ) -> list[str] | None:
-    """The reference: one chat ranked on its own (its saved papers' cosines to its candidates,
-    scored by the picks' scorer, best `PICKS` at or above `MIN_SCORE`, saved papers left out);
-    None when under `MIN_SAVED` of its papers have features."""
+    """The reference: one chat ranked on its own (its saved papers' cosines to its candidates
+    and the genericness of the day's papers, scored by the picks' scorer, best `PICKS` at or
+    above `MIN_SCORE`, saved papers left out); None when under `MIN_SAVED` of its papers have
+    features."""
     rows = features.rows_of(library)
     if len(rows) < MIN_SAVED:
         return None
@@ -54,7 +59,10 @@ def ranked_alone(
     if not known:
         return []
     product = features.matrix[rows] @ features.matrix[features.rows_of(known)].T
-    scores = library_scores(np.asarray(product.toarray(), dtype=np.float32).T)
+    day_rows = features.rows_of(dict.fromkeys(p.arxiv_id for p in day_papers))
+    generic = dict(zip(day_rows, genericness(features, day_rows), strict=True))
+    known_generic = np.array([generic[features.rows[i]] for i in known], dtype=np.float32)
+    scores = library_scores(np.asarray(product.toarray(), dtype=np.float32).T, known_generic)
     order = np.argsort(-scores, kind="stable")[:PICKS]
     return [known[i] for i in order if scores[i] >= MIN_SCORE]
 
@@ -89,7 +97,7 @@ def test_batch_picks_equal_each_chat_ranked_alone(
                 if chat % 7 == 0:
                     rng.shuffle(candidates)
                 picker = batches.picker(chat, date, papers)
-                expected = ranked_alone(features, library, candidates)
+                expected = ranked_alone(features, library, candidates, papers)
                 got = None if picker is None else [p.arxiv_id for p in picker(candidates)]
                 assert got == expected, (batch, date, chat)
                 ranked += bool(got)

@@ -1,0 +1,133 @@
+"""The served "for you" ranker (bot.recommend.serve) and the features under it (compute)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from bot.recommend.compute import KOREAN_WEIGHT, build_features, feature_weights
+from bot.recommend.serve import (
+    DEFAULT_PARAMS,
+    foryou_scores,
+    genericness,
+    score_from_cosines,
+    similarities,
+)
+from storage.saved import PaperDocument
+
+DAY = dt.date(2025, 1, 24)
+
+
+def _doc(n: int, title: str, body: str = "", *, day: dt.date = DAY) -> PaperDocument:
+    """A document with analysed tokens as the search index holds them."""
+    return PaperDocument(f"2501.{n:05d}", title, body, f"a{n}", n, day)
+
+
+def test_a_paper_near_every_save_beats_one_very_near_a_few() -> None:
+    """A one-topic library: broad support wins where the plain mean of cosines does not."""
+    everywhere = np.full(8, 0.3, dtype=np.float32)
+    few = np.array([0.95, 0.95, 0.95, 0.05, 0.05, 0.05, 0.05, 0.05], dtype=np.float32)
+    cosines = np.stack([everywhere, few])
+    assert cosines.mean(axis=1).argmax() == 1  # Rocchio (the SVM) picks the few-match paper
+    scores = score_from_cosines(cosines, np.zeros(2, dtype=np.float32))
+    assert scores[0] > scores[1]
+
+
+def test_a_paper_some_saves_agree_on_beats_one_stray_match() -> None:
+    """Cold start (three small interests, stray saves): two or three saves agreeing count,
+    one save alone does not."""
+    interest = np.array([0.5, 0.5, 0.5, *[0.02] * 8], dtype=np.float32)
+    stray = np.array([0.9, *[0.02] * 10], dtype=np.float32)
+    lukewarm = np.full(11, 0.07, dtype=np.float32)
+    cosines = np.stack([interest, stray, lukewarm])
+    scores = score_from_cosines(cosines, np.full(3, 0.05, dtype=np.float32))
+    assert scores.argmax() == 0
+    assert scores[1] < scores[0]
+    assert scores[2] < scores[0]
+
+
+def test_generic_papers_are_held_back() -> None:
+    """The same cosines score lower for a paper close to the whole archive."""
+    cosines = np.tile(np.array([0.4, 0.3, 0.2, 0.1], dtype=np.float32), (2, 1))
+    scores = score_from_cosines(cosines, np.array([0.0, 0.2], dtype=np.float32))
+    assert scores[0] > scores[1]
+
+
+def test_scores_are_row_wise() -> None:
+    """A row's score depends on its row only: many readers' rows can go in one call."""
+    rng = np.random.default_rng(3)
+    cosines = rng.random((30, 7), dtype=np.float32)
+    generic = rng.random(30, dtype=np.float32) / 10
+    together = score_from_cosines(cosines, generic)
+    alone = [score_from_cosines(cosines[i : i + 1], generic[i : i + 1])[0] for i in range(30)]
+    assert together == pytest.approx(np.array(alone), abs=1e-6)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 20])
+def test_any_library_size(size: int) -> None:
+    """Libraries of any size (one saved paper included) give finite scores; none is empty."""
+    cosines = np.random.default_rng(size).random((5, size), dtype=np.float32)
+    scores = score_from_cosines(cosines, np.zeros(5, dtype=np.float32))
+    assert scores.shape == (5,)
+    assert np.isfinite(scores).all()
+    empty = score_from_cosines(np.zeros((5, 0), dtype=np.float32), np.zeros(5, np.float32))
+    assert (empty == 0).all()
+
+
+def _archive() -> list[PaperDocument]:
+    """Video papers, speech papers and papers about language models (the common kind)."""
+    docs = [_doc(n, f"video generation model {n}", "video diffusion frames") for n in range(10)]
+    docs += [_doc(10 + n, f"speech recognition {n}", "audio speech asr") for n in range(10)]
+    docs += [_doc(20 + n, f"language model {n}", "language model llm") for n in range(20)]
+    return docs
+
+
+def test_foryou_scores_rank_the_library_topic_first() -> None:
+    """foryou_scores = score_from_cosines of the cosines and the day's genericness."""
+    features = build_features(_archive())
+    library, candidates = [0, 1, 2, 3], [5, 15, 25, 35]
+    scores = foryou_scores(features, library, candidates)
+    assert int(np.argmax(scores)) == 0  # the video paper
+    expected = score_from_cosines(
+        similarities(features, library, candidates), genericness(features, candidates)
+    )
+    assert scores == pytest.approx(expected)
+    assert foryou_scores(features, [], candidates).tolist() == [0.0] * 4
+
+
+def test_genericness_is_the_recent_archive_and_never_later_papers() -> None:
+    """A language-model paper (the archive's common kind) is more generic than a speech paper;
+    papers after the newest given row do not count."""
+    features = build_features(_archive())
+    speech, common = genericness(features, [15, 35])
+    assert common > speech > 0
+    mean_to_row_5 = np.asarray(features.matrix[:6].mean(axis=0)).ravel()
+    expected = features.matrix[5] @ mean_to_row_5
+    assert genericness(features, [5])[0] == pytest.approx(float(expected[0]))
+    assert genericness(features, [5], window=1)[0] == pytest.approx(1.0)  # itself only
+    assert genericness(features, []).shape == (0,)
+
+
+def test_korean_features_weigh_half() -> None:
+    """Hangul (bigram) features count at KOREAN_WEIGHT, every other feature at 1; two papers
+    sharing only a Korean word are less alike than two sharing only an English one."""
+    assert feature_weights(["video", "비디", "@kim", "llm"]).tolist() == [
+        1.0,
+        KOREAN_WEIGHT,
+        1.0,
+        1.0,
+    ]
+    filler = [_doc(100 + n, f"filler {n} paper", "other words here") for n in range(20)]
+    docs = [
+        _doc(0, "alpha beta", "비디 디오"),
+        _doc(1, "gamma delta", "비디 디오"),
+        _doc(2, "alpha epsilon", "video clip"),
+        _doc(3, "zeta eta", "video clip"),
+        *filler,
+    ]
+    features = build_features(docs)
+    cosines = similarities(features, [0, 2], [1, 3])
+    assert cosines[0, 0] < cosines[1, 1]  # Korean pair < English pair
+    assert DEFAULT_PARAMS.broad_weight > DEFAULT_PARAMS.narrow_weight > 0
