@@ -6,8 +6,9 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -189,9 +190,11 @@ async def test_postgres_searches_the_newest_window_first_and_widens_it(
     windows: list[int] = []
     windowed = search._windowed
 
-    async def spy(session_: AsyncSession, params: dict[str, object], **kw: int) -> object:
-        windows.append(kw["window"])
-        return await windowed(session_, params, **kw)  # type: ignore[arg-type]
+    async def spy(
+        session_: AsyncSession, params: dict[str, Any], *, ranked: int, window: int
+    ) -> Sequence[Any]:
+        windows.append(window)
+        return await windowed(session_, params, ranked=ranked, window=window)
 
     monkeypatch.setattr(search, "_windowed", spy)
 
