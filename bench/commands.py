@@ -12,7 +12,9 @@ answered: the most updates/s the bot can handle); `at_rate` (commands arrive at 
 second from random users, Poisson, not waiting for answers: the latency people would see at
 that load; a closed loop with pauses could not keep offering the rate once users finished).
 Last line: `{"bench": "commands", "updates_per_s": …, "p50_ms": …, "p99_ms": …, …}` where the
-top-level figures are those of `at_rate`.
+top-level figures are those of `at_rate`. The bot's database engine is `paperboy run`'s
+(`storage.db.serving_engine`); `--archive FILE` runs on a copy of an existing archive (e.g.
+bench/memory.py's 100,000 papers) instead of the bundled samples.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import datetime as dt
 import json
 import multiprocessing
 import random
+import shutil
 import statistics
 import tempfile
 import time
@@ -36,7 +39,7 @@ from sqlalchemy import select
 from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
-from bot.app import build_application
+from bot.app import CONCURRENT_UPDATES, build_application
 from bot.config import load_settings
 from bot.content.ingest import ingest_samples
 from bot.emulator import Emulator
@@ -44,7 +47,7 @@ from bot.services import Services
 from bot.telegram.loop import use_uvloop
 from handlers.cache import CACHE_KEY, ReadCache
 from handlers.common import CommandRateLimit
-from storage.db import create_engine, session_factory, upgrade
+from storage.db import create_engine, serving_engine, session_factory, upgrade
 from storage.models import Author, StoredPaper
 
 TOKEN = "100000002:bench-offline-token-not-secret"
@@ -253,7 +256,7 @@ async def _serve_bot(
         database_url=url,
         _env_file=None,
     )
-    sessions = session_factory(create_engine(url))
+    sessions = session_factory(serving_engine(url))  # `paperboy run`'s pool and page cache
     services = Services(settings, sessions, lambda: dt.datetime.now(dt.UTC))
     app = build_application(
         settings,
@@ -270,15 +273,27 @@ async def _serve_bot(
 
 
 async def run(
-    *, users: int, updates: int, warmup: int, rate: float, cache: bool, concurrency: int
+    *,
+    users: int,
+    updates: int,
+    warmup: int,
+    rate: float,
+    cache: bool,
+    concurrency: int,
+    archive: Path | None = None,
 ) -> dict[str, Any]:
-    """Set up the archive, start both sides, measure; return the figures."""
+    """Set up the archive (the samples, or a copy of `archive`), start both sides, measure;
+    return the figures."""
     with tempfile.TemporaryDirectory(prefix="paperboy-bench-") as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.sqlite3'}"
+        path = Path(folder) / "bench.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+        if archive is not None:
+            shutil.copyfile(archive, path)
         await upgrade(url)
-        engine = create_engine(url)
-        await ingest_samples(sessions=session_factory(engine))
-        await engine.dispose()
+        if archive is None:
+            engine = create_engine(url)
+            await ingest_samples(sessions=session_factory(engine))
+            await engine.dispose()
         ids, names = await _corpus(url)
         plan = Plan(users, updates, warmup, rate, ids, names)
         spawn = multiprocessing.get_context("spawn")
@@ -306,6 +321,7 @@ async def run(
     return {
         "bench": "commands",
         "users": users,
+        "archive": None if archive is None else str(archive),
         "cache": cache,
         "concurrent_updates": concurrency,
         "max_updates_per_s": phases["saturation"]["updates_per_s"],
@@ -318,14 +334,18 @@ async def run(
 
 
 def main() -> None:
-    """`python -m bench.commands [--users 50] [--updates N] [--rate 300] [--no-cache]`."""
+    """`python -m bench.commands [--users 50] [--updates N] [--rate 300] [--no-cache]
+    [--archive FILE]`."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--updates", type=int, default=3000, help="commands per phase")
     parser.add_argument("--warmup", type=int, default=500)
     parser.add_argument("--rate", type=float, default=300.0, help="updates/s offered in at_rate")
-    parser.add_argument("--concurrency", type=int, default=16, help="concurrent_updates")
+    parser.add_argument(
+        "--concurrency", type=int, default=CONCURRENT_UPDATES, help="concurrent_updates"
+    )
     parser.add_argument("--no-cache", dest="cache", action="store_false")
+    parser.add_argument("--archive", type=Path, help="a copy of this SQLite archive, not samples")
     args = parser.parse_args()
     use_uvloop()  # as `paperboy run` does
     figures = asyncio.run(
@@ -336,6 +356,7 @@ def main() -> None:
             rate=args.rate,
             cache=args.cache,
             concurrency=args.concurrency,
+            archive=args.archive,
         )
     )
     print(json.dumps(figures))

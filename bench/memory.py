@@ -6,7 +6,8 @@ end). The archive is 100,000 papers built like bench/search.py's (`--archive` ke
 next run; a run works on a copy), plus a day dated today marked ready. Phases: idle (the bot
 started, nothing due); 10,000 chats subscribe and the next dispatch pass queues the day for
 them; the broadcast (the emulator and, by default, the engine enforce no limits: `--rate 30`
-keeps Telegram's); `--commands-rate` look-up commands per second from distinct users.
+keeps Telegram's); `--commands-rate` look-up commands per second from distinct users
+(`--commands-only` goes from idle straight to them, skipping the dispatch and the broadcast).
 Last line: `{"bench": "memory", "idle_mb", "peak_mb", "steady_mb", …}` where `peak_mb` is the
 process's high-water mark (VmHWM) over the whole run and `steady_mb` its RSS after the broadcast.
 """
@@ -334,6 +335,25 @@ async def _phases(
     sampler.enter("idle")
     await asyncio.sleep(args.idle)
     idle = sampler.last
+    figures: dict[str, Any] = {"idle_mb": round(idle, 1)}
+    if not args.commands_only:
+        figures.update(await _broadcast(args, emulator, url, sampler))
+    if args.commands_rate > 0:
+        sampler.enter("commands")
+        answered = await commands(
+            emulator, ids, names, rate=args.commands_rate, seconds=args.commands_seconds
+        )
+        figures["commands_peak_mb"] = round(sampler.peaks.get("commands", 0.0), 1)
+        figures["commands_answered_per_s"] = round(answered, 1)
+        if sampler.trace:
+            sampler.enter("end")  # the last snapshot
+    return figures
+
+
+async def _broadcast(
+    args: argparse.Namespace, emulator: Emulator, url: str, sampler: Sampler
+) -> dict[str, Any]:
+    """Dispatch, broadcast, steady: what those phases measured."""
     sampler.enter("dispatch")
     await subscribe(url, args.chats)
 
@@ -355,23 +375,12 @@ async def _phases(
     sampler.enter("after")
     await asyncio.sleep(args.idle)
     steady = sampler.last
-    figures: dict[str, Any] = {
-        "idle_mb": round(idle, 1),
+    return {
         "steady_mb": round(steady, 1),
         "dispatch_wait_seconds": round(dispatch_wait, 1),
         "broadcast_seconds": round(broadcast, 1),
         "messages": messages,
     }
-    if args.commands_rate > 0:
-        sampler.enter("commands")
-        answered = await commands(
-            emulator, ids, names, rate=args.commands_rate, seconds=args.commands_seconds
-        )
-        figures["commands_peak_mb"] = round(sampler.peaks.get("commands", 0.0), 1)
-        figures["commands_answered_per_s"] = round(answered, 1)
-        if sampler.trace:
-            sampler.enter("end")  # the last snapshot
-    return figures
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -388,6 +397,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=1800.0, help="broadcast seconds, at most")
     parser.add_argument("--commands-rate", type=float, default=300.0)
     parser.add_argument("--commands-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--commands-only", action="store_true", help="skip the dispatch and the broadcast"
+    )
     parser.add_argument(
         "--trace",
         type=Path,

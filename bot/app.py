@@ -25,12 +25,13 @@ import handlers
 from bot.config import Settings
 from bot.i18n import LANGUAGES, translate
 from bot.services import SERVICES_KEY, Services
+from bot.telegram.application import BotApplication
 from bot.telegram.request import AiohttpRequest
 from bot.telegram.updates import UpdateBacklog, UpdateProcessor
 from handlers.common import CommandRateLimit
 from handlers.errors import on_error
 from handlers.start import FALLBACK
-from storage.db import SERVING_PAGE_CACHE_KIB, create_engine, session_factory
+from storage.db import serving_engine, session_factory
 
 log = logging.getLogger(__name__)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -129,7 +130,7 @@ def build_application(
         raise MissingToken("TELEGRAM_BOT_TOKEN is not set")
     engine = None
     if services is None:
-        engine = create_engine(settings.database_url, page_cache_kib=SERVING_PAGE_CACHE_KIB)
+        engine = serving_engine(settings.database_url)
         services = Services(settings, session_factory(engine))
 
     async def post_init(application: AnyApplication) -> None:
@@ -143,6 +144,7 @@ def build_application(
 
     builder = (
         ApplicationBuilder()
+        .application_class(BotApplication)  # per-chat state kept for recent chats only
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(file_base_url(settings.telegram_api_base_url))

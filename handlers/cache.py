@@ -29,7 +29,7 @@ from storage.papers import archive_version
 
 CACHE_KEY = "read_cache"
 VERSION_EVERY = 1.0  # seconds between reads of the archive's version
-MAX_BYTES = 8 * 2**20  # what the entries may hold in all, by `weigh`'s estimate
+MAX_BYTES = 4 * 2**20  # what the entries may hold in all, by `weigh`'s estimate
 T = TypeVar("T")
 
 

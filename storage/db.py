@@ -38,10 +38,19 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _sqlite_file(parsed: URL) -> bool:
+    """Whether `parsed` names a SQLite database file (not an in-memory one)."""
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and parsed.database not in (None, "", ":memory:")
+        and parsed.query.get("mode") != "memory"
+    )
+
+
 def _ensure_sqlite_folder(url: str) -> None:
     """Create the folder of a SQLite database file (e.g. ./data/) so the first run works."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if _sqlite_file(parsed):
         Path(str(parsed.database)).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
@@ -56,26 +65,46 @@ def driver_url(url: str) -> URL:
     return parsed if "ssl" in parsed.query else parsed.update_query_dict({"ssl": mode})
 
 
-# Page cache of each SQLite connection of the running bot, in KiB (SQLite's default: 2,000).
-# Under 300 look-ups/s the pool holds 15 connections, each a thread with its own cache: at the
-# default they grew the bot by ~35 MB; at 512 KiB the same load ran as fast (the OS caches the
-# file anyway). Bulk work (ingest, db copy) keeps the default.
-SERVING_PAGE_CACHE_KIB = 512
+# The running bot's SQLite connections: each is a thread (aiosqlite) with its own page cache
+# (SQLite's default: 2,000 KiB) and its own copy of the schema (~160 KiB). SQLAlchemy's default
+# pool (5 kept, 10 more on demand) held 15 under 300 look-ups/s, opening and closing the extra
+# ones over and over. Six, with 256 KiB of cache each (512 before), peaked ~10 MB lower under
+# that load (bench/memory.py) and answered as fast (bench/commands.py, 100,000 papers: p50
+# 3-6 ms, p99 66-145 ms against 6-18 and 267-605 ms): on 2 cores a handler waiting for a
+# connection would wait for a CPU anyway, and the OS caches the file. No handler holds a session
+# while it opens another, so a fixed pool cannot deadlock (a wait gives up after 30 s).
+# Bulk work (ingest, db copy) keeps the defaults; so does PostgreSQL (its connections are
+# sockets, not threads).
+SERVING_PAGE_CACHE_KIB = 256
+SERVING_CONNECTIONS = 6
 
 
-def create_engine(url: str, *, page_cache_kib: int | None = None) -> AsyncEngine:
+def create_engine(
+    url: str, *, page_cache_kib: int | None = None, connections: int | None = None
+) -> AsyncEngine:
     """Create the async engine for `url`, with SQLite pragmas installed (and, when given, a
-    page cache of `page_cache_kib` per connection)."""
+    page cache of `page_cache_kib` per connection, and a pool of at most `connections`)."""
     _ensure_sqlite_folder(url)
+    options: dict[str, Any] = {}
+    if connections is not None and _sqlite_file(make_url(url)):  # in memory: one connection
+        options.update(pool_size=connections, max_overflow=0)
     # Summaries are mostly Korean: ASCII-escaping them made JSON columns twice the size and
     # their encoding the slowest step of a bulk load. The stored JSON means the same.
-    engine = _create_async_engine(driver_url(url), json_serializer=_json_dumps)
+    engine = _create_async_engine(driver_url(url), json_serializer=_json_dumps, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _set_sqlite_pragmas)
         if page_cache_kib is not None:
             pragma = f"PRAGMA cache_size=-{int(page_cache_kib)}"
             event.listen(engine.sync_engine, "connect", partial(_run_pragma, pragma))
     return engine
+
+
+def serving_engine(url: str) -> AsyncEngine:
+    """The engine of `paperboy run` (and of the benchmarks that measure it): on SQLite, a
+    fixed pool of `SERVING_CONNECTIONS` with `SERVING_PAGE_CACHE_KIB` of cache each."""
+    return create_engine(
+        url, page_cache_kib=SERVING_PAGE_CACHE_KIB, connections=SERVING_CONNECTIONS
+    )
 
 
 def _run_pragma(pragma: str, dbapi_connection: Any, _record: Any) -> None:

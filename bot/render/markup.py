@@ -35,7 +35,7 @@ def escape(text: str) -> str:
     )
 
 
-@functools.lru_cache(maxsize=8192)  # a dispatch pass measures the same paper blocks per chat
+@functools.lru_cache(maxsize=1024)  # a dispatch pass measures the same few dozen blocks per chat
 def visible_length(markup: str) -> int:
     """Length of Telegram HTML after entity parsing (tags removed, entities decoded), in UTF-16."""
     return utf16_len(html.unescape(_TAG.sub("", markup)))

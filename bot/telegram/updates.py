@@ -16,7 +16,10 @@ from bot import metrics
 
 log = logging.getLogger(__name__)
 REMEMBERED_UPDATES = 2048  # Telegram retries a webhook post for minutes, not for thousands of ids
-MAX_IN_HAND = 256  # updates taken from Telegram but not handled yet; more wait at Telegram
+# Updates taken from Telegram but not handled yet; more wait at Telegram. The handlers work on
+# CONCURRENT_UPDATES (bot/app.py) at a time, so 64 keeps them busy; 256 held ~1.5 MB more
+# under a burst and answered no faster (bench/memory.py).
+MAX_IN_HAND = 64
 
 
 class UpdateBacklog(asyncio.Queue[object]):
