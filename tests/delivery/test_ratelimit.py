@@ -121,3 +121,16 @@ def test_booked_calls_hold_their_place_until_they_start() -> None:
     assert scheduler.window_delay() == 0.0
     scheduler.note_call()
     assert abs(scheduler.window_delay() - 1.0) < 1e-9
+
+
+def test_only_groups_keep_a_window_of_sends() -> None:
+    """A private chat keeps no deque of recent sends (only groups have a per-minute window), so
+    a broadcast to 10,000 private chats costs no deque each; a group's window still holds."""
+    clock = FakeClock()
+    limits = Limits(global_rate=1000, chat_interval=0.0, group_count=2, group_window=60.0)
+    scheduler = RateScheduler(limits, clock)
+    _send_all(scheduler, clock, [1, 2, 3])
+    assert all(scheduler._chats[chat].recent is None for chat in (1, 2, 3))
+    moments = _send_all(scheduler, clock, [-5, -5, -5])
+    assert moments[2] - moments[0] >= 60.0
+    assert list(scheduler._chats[-5].recent or ()) == moments
