@@ -112,16 +112,10 @@ async def _candidates(
     elif postgres:
         params["q"] = tsquery_expression(positive, negative)
         params["loose"] = tsquery_expression(positive, [], phrases=False)
-        window = None if conditions else await _newest_window(session, positive, ranked)
-        for _ in range(WINDOW_TRIES if window is not None else 0):
-            rows = await _windowed(session, params, ranked=ranked, window=window or 0)
-            found = rows[0][5] if rows else 0
-            if found >= ranked:  # the window held the `ranked` newest matches
-                return _scored(rows, positive)
-            # Too few: a window as much larger as the density seen says, or all documents.
-            window = _wider(window or 0, found, ranked, total=(await _lexeme_stats(session))[0])
-            if window is None:
-                break
+        if not conditions:
+            newest = await _newest_matches(session, params, positive=positive, ranked=ranked)
+            if newest is not None:
+                return _scored(newest, positive)
         sql, order = _tsquery_select(conditions, ranked=ranked)
         conditions = []
     else:
@@ -240,21 +234,34 @@ def _tsquery_select(
 
 
 _STATS_SECONDS = 600.0  # how long PostgreSQL's lexeme statistics are reused
-_stats: dict[str, tuple[float, float, dict[str, float]]] = {}
 
 
-async def _lexeme_stats(session: AsyncSession) -> tuple[float, dict[str, float]]:
-    """Rows of search_documents and the share of them holding each common lexeme.
+@dataclass(frozen=True, slots=True)
+class LexemeStats:
+    """Rows of search_documents, the share of them holding each common lexeme, and the share
+    taken for any other lexeme (half the rarest counted: rarer than all of them)."""
 
-    Read from ANALYZE's statistics (`pg_stats.most_common_elems`, about the 1,000 commonest
-    lexemes), cached per database for `_STATS_SECONDS`; a lexeme not in them is rarer than
-    any that is.
-    """
+    total: float
+    freqs: dict[str, float]
+    rare: float
+
+    @classmethod
+    def of(cls, total: float, freqs: dict[str, float]) -> LexemeStats:
+        """The statistics, with `rare` derived from `freqs`."""
+        return cls(total, freqs, min(freqs.values(), default=0.0) / 2)
+
+
+_stats: dict[str, tuple[float, LexemeStats]] = {}
+
+
+async def _lexeme_stats(session: AsyncSession) -> LexemeStats:
+    """The lexeme statistics of ANALYZE (`pg_stats.most_common_elems`: the 10,000 commonest
+    lexemes at the target of migration 0012), cached per database for `_STATS_SECONDS`."""
     key = str(session.get_bind().engine.url)
     now = time.monotonic()
     cached = _stats.get(key)
     if cached is not None and now - cached[0] < _STATS_SECONDS:
-        return cached[1], cached[2]
+        return cached[1]
     row = (
         await session.execute(
             text(
@@ -266,44 +273,60 @@ async def _lexeme_stats(session: AsyncSession) -> tuple[float, dict[str, float]]
             )
         )
     ).one()
-    total = float(row[0] or 0)
-    freqs = dict(zip(row[1] or [], row[2] or [], strict=False))
-    _stats[key] = (now, total, freqs)
-    return total, freqs
+    stats = LexemeStats.of(float(row[0] or 0), dict(zip(row[1] or [], row[2] or [], strict=False)))
+    _stats[key] = (now, stats)
+    return stats
 
 
 WINDOW_FACTOR = 3  # the newest-documents window holds this many times the matches needed
 WINDOW_TRIES = 2  # windows tried before all documents are searched
 
 
-def _wider(window: int, found: int, ranked: int, *, total: float) -> int | None:
-    """The next window after one that held only `found` matches (None: search them all)."""
-    wider = window * 16 if found == 0 else math.ceil(window * WINDOW_FACTOR * ranked / found)
-    return wider if wider < total else None
+async def _newest_matches(
+    session: AsyncSession,
+    params: dict[str, Any],
+    *,
+    positive: list[list[list[str]]],
+    ranked: int,
+) -> Sequence[Any] | None:
+    """The candidate rows of a common query, found among the newest documents (None: search
+    them all). A window that held fewer than `ranked` matches is widened once, as much as the
+    density it saw says (16 times when it saw none), unless that is the whole archive."""
+    stats = await _lexeme_stats(session)
+    window = _newest_window(stats, positive, ranked)
+    for _ in range(WINDOW_TRIES):
+        if window is None:
+            return None
+        rows = await _windowed(session, params, ranked=ranked, window=window)
+        found = rows[0][5] if rows else 0
+        if found >= ranked:  # the window held the `ranked` newest matches
+            return rows
+        wider = window * 16 if found == 0 else math.ceil(window * WINDOW_FACTOR * ranked / found)
+        window = wider if wider < stats.total else None
+    return None
 
 
-async def _newest_window(
-    session: AsyncSession, positive: list[list[list[str]]], ranked: int
-) -> int | None:
+def _newest_window(stats: LexemeStats, positive: list[list[list[str]]], ranked: int) -> int | None:
     """How many of the newest documents likely hold `WINDOW_FACTOR` × `ranked` matches of the
     query's loose form, when that is fewer than all its matches (None: search them all).
 
     A phrase's tokens (a word's bigrams) go together: their density is the rarest one's; a
     word's alternatives add up; the query's terms are taken as independent (their densities
-    multiply). A lexeme missing from the statistics (about the 1,000 commonest) is rarer
-    than any in them. An estimate too high makes the window too small: `_candidates` widens it.
+    multiply). A lexeme missing from the statistics is rarer than any in them (`rare`). An
+    estimate too high makes the window too small: `_newest_matches` widens it.
     """
-    total, freqs = await _lexeme_stats(session)
-    if total <= 0 or not freqs:
+    if stats.total <= 0 or not stats.freqs:
         return None
-    unknown = min(freqs.values()) / 2  # rarer than the rarest counted: half of it, on average
     density = 1.0
     for alternatives in positive:
         density *= min(
             1.0,
-            sum(min(freqs.get(token, unknown) for token in tokens) for tokens in alternatives),
+            sum(
+                min(stats.freqs.get(token, stats.rare) for token in tokens)
+                for tokens in alternatives
+            ),
         )
-    if density * total <= WINDOW_FACTOR * ranked:
+    if density * stats.total <= WINDOW_FACTOR * ranked:
         return None
     return math.ceil(WINDOW_FACTOR * ranked / density)
 

@@ -203,7 +203,11 @@ async def test_postgres_searches_the_newest_window_first_and_widens_it(
         tokens = {
             t for w in words for alts in query_terms(parse_query(w))[0] for a in alts for t in a
         }
-        monkeypatch.setitem(search._stats, url, (time.monotonic(), 3.0, dict.fromkeys(tokens, 1.0)))
+        monkeypatch.setitem(
+            search._stats,
+            url,
+            (time.monotonic(), search.LexemeStats.of(3.0, dict.fromkeys(tokens, 1.0))),
+        )
 
     dense("모델")
     assert sorted(await _ids(session, "모델")) == ["2410.11111", "2410.22222"]
