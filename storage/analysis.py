@@ -6,8 +6,13 @@ analyser: see tests/search/README.md): every Hangul run becomes its overlapping 
 plus a bigram across a single space, so `강화 학습` and `강화학습` index the same bigrams. A query
 strips a trailing particle (`모달리티의` → `모달리티`) and asks for its bigrams as a phrase; a
 particle glued to an English word is dropped (`Mamba를` → `Mamba`).
-English is case- and diacritic-folded, plurals are stemmed, and a hyphenated compound adds its
-joined form (`text-to-video` → `texttovideo text to video`).
+English is case- and diacritic-folded and plurals are stemmed. A hyphenated compound is
+indexed as its parts, in place; after the text's last token comes each compound's pair: the
+token before it and its joined form (`Process Reward-Guided Tree Search` → `process reward
+guided tree search process rewardguided`). So a phrase runs across the parts (*process reward*,
+*large vision language model* in `Large Vision-Language Model`), the joined form matches alone
+and counts for BM25, and a phrase ending in it (*sparse autoencoder* in `Sparse Auto-Encoders`)
+still matches.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ from __future__ import annotations
 import calendar
 import itertools
 import operator
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -26,7 +30,6 @@ from storage.names import normalize_name
 MAX_QUERY_CHARS = 500  # longer input is cut: nobody types more, and it bounds the work
 MAX_TERMS = 24  # terms per query after analysis, for the same reason
 PREFIX = "*"  # ends a query token that matches every index token it begins (never in a token)
-_MIN_PREFIX = 3  # shorter prefixes (`5*`) would expand to too many index tokens
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]+")
 _OTHER_SCRIPT = re.compile(r"[^\x00-\x7f\uac00-\ud7a3]+")
@@ -135,11 +138,13 @@ def hangul_bigrams(run: str) -> list[str]:
 
 
 def _word_tokens(word: str) -> list[str]:
-    """Tokens of a non-Hangul word: joined form first for compounds, then stemmed parts."""
-    parts = [part for part in word.split("-") if part]
-    if len(parts) == 1:
-        return [stem(parts[0])]
-    return [stem("".join(parts)), *(stem(part) for part in parts)]
+    """Tokens of a non-Hangul word: its stemmed parts (a hyphenated compound has several)."""
+    return [stem(part) for part in word.split("-") if part]
+
+
+def _joined(word: str) -> str:
+    """The joined token of a hyphenated compound (`text-to-video` → `texttovideo`)."""
+    return stem(word.replace("-", ""))
 
 
 @lru_cache(maxsize=1 << 17)
@@ -165,72 +170,72 @@ def _phrase_text(phrase: str) -> str:
     return " ".join(parts)
 
 
-def analyze_text(text: str) -> str:
-    """The index tokens of a document text, in order, joined by single spaces.
+def _analysed(text: str) -> tuple[str, list[str]]:
+    """The tokens of `text` in order (joined by single spaces), and its compounds' pairs: the
+    token before each compound, then its joined token.
 
     One C-level `findall` cuts the text into phrases and Python only looks each one up (a
-    Korean summary repeats its phrases): this is what makes indexing cheap at ingest.
+    Korean summary repeats its phrases): this is what makes indexing cheap at ingest. Only a
+    compound's phrase holds a hyphen (`_PHRASE`).
     """
-    return " ".join([_phrase_text(phrase) for phrase in _PHRASE.findall(fold(text))])
+    folded = fold(text)
+    phrases = _PHRASE.findall(folded)
+    tokens = [_phrase_text(phrase) for phrase in phrases]
+    pairs: list[str] = []
+    if "-" in folded:
+        for number, phrase in enumerate(phrases):
+            if "-" in phrase:
+                if number:
+                    pairs.append(tokens[number - 1].rpartition(" ")[2])
+                pairs.append(_joined(phrase))
+    return " ".join(tokens), pairs
+
+
+def analyze_text(text: str) -> str:
+    """The index tokens of a document text, joined by single spaces: its tokens in order,
+    then its compounds' pairs (see the module docstring)."""
+    tokens, pairs = _analysed(text)
+    return " ".join([tokens, *pairs]) if pairs else tokens
 
 
 def analyze(text: str) -> list[str]:
-    """The index tokens of a document text, in order (positions matter for phrases)."""
+    """The index tokens of a document text (`analyze_text`) as a list."""
     return analyze_text(text).split()
+
+
+def analyze_phrase(text: str) -> list[str]:
+    """The tokens a phrase typed as `text` matches in the index, in order: its compounds as
+    their parts, without the pairs a document adds after its text."""
+    return _analysed(text)[0].split()
 
 
 def term_tokens(word: str) -> list[list[str]]:
     """Alternatives for one query word, each a token sequence to match as a phrase.
 
-    Built from the tokens the index stores for the word as typed (`_word_tokens` per run, the
-    trailing Hangul run without its particle), so a word copied from a title always matches
-    it: `Qwen2.5-1M` is indexed `qwen2 51m 5 1m`. A hyphenated word also matches its parts
-    alone (`Qwen2.5 1M`, `text to video`) and its compounds joined (`qwen2 51m`,
-    `texttovideo`). An alternative holding another one contiguously adds no match (only a
-    second BM25 count), so it is left out; the first alternative always appears
-    contiguously in `analyze(word)`.
-
-    A compound ending a word of several runs may go on in a document (`Qwen2.5-Math` in
-    `Qwen2.5-Math-7B`, indexed `qwen2 5math7b 5 math 7b`): its joined token is then a prefix
-    token, written with a trailing `*` (`PREFIX`), which the query builders expand.
+    First the word's parts (`analyze_phrase`; the trailing Hangul run without its particle):
+    what a text the word was copied from holds, also where a compound goes on there
+    (`Qwen2.5-Math` in `Qwen2.5-Math-7B`), and what a spaced spelling holds (`Qwen2.5 1M`,
+    `text to video`). Then the word with its compounds joined (`qwen2 51m`, `texttovideo`),
+    which a text spelling it so holds, as do the pairs after a hyphenated spelling's text when
+    the word has one compound. When the parts hold the joined form contiguously (a word
+    without hyphens), they would add no match, only a second BM25 count.
     """
     runs = _query_runs(fold(word))
     if not runs:
         return []
-    typed: list[str] = []
     parts: list[str] = []
     joined: list[str] = []
     for number, run in enumerate(runs, 1):
         if _HANGUL.match(run):
             bigrams = hangul_bigrams(strip_particle(run) if number == len(runs) else run)
-            for sequence in (typed, parts, joined):
-                sequence.extend(bigrams)
-            continue
-        tokens = _word_tokens(run)
-        if number == len(runs) > 1 and len(tokens) > 1:
-            tokens[0] = _continued(tokens[0], run.replace("-", ""))
-        typed.extend(tokens)
-        parts.extend(tokens[1:] or tokens)
-        joined.append(tokens[0])
-    unique = list(dict.fromkeys(map(tuple, (typed, parts, joined))))
-    kept = [
-        tokens
-        for tokens in unique
-        if not any(other != tokens and _contains(tokens, other) for other in unique)
-    ]
-    whole = tuple(typed)
-    kept.sort(key=lambda tokens: not _contains(whole, tokens))  # stable: typed order kept
-    return [list(tokens) for tokens in kept]
-
-
-def _continued(token: str, unstemmed: str) -> str:
-    """`token` as a prefix token (`5math*`), when the prefix is long enough to be selective.
-
-    The stem may end differently from the longer word (`studies` → `study`, `studies7b` stays):
-    the prefix is what both share.
-    """
-    shared = os.path.commonprefix([token, unstemmed])
-    return shared + PREFIX if len(shared) >= _MIN_PREFIX else token
+            parts.extend(bigrams)
+            joined.extend(bigrams)
+        else:
+            parts.extend(_word_tokens(run))
+            joined.append(_joined(run))
+    if _contains(tuple(parts), tuple(joined)):  # also when the word has no hyphen
+        return [joined]
+    return [parts, joined]
 
 
 def _query_runs(folded: str) -> list[str]:

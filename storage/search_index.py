@@ -20,6 +20,7 @@ from sqlalchemy import (
     delete,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,10 +139,11 @@ def _lookup(known: Mapping[str, str] | None) -> TokenLookup:
 
 
 def _joined(token_strings: Iterable[str]) -> str:
-    """Token strings of consecutive texts as the tokens of the texts joined by a separator.
+    """Token strings of consecutive texts as one field's tokens.
 
     The separators used ("\\n", " ; ") are stable under NFKC and split every run, so the
-    tokens of a concatenation are the concatenation of each text's tokens.
+    phrase tokens are those of the concatenation; each text's compound pairs
+    (storage.analysis) follow its own tokens, and none pairs with another text's token.
     """
     return " ".join(tokens for tokens in token_strings if tokens)
 
@@ -315,9 +317,15 @@ async def reindex_papers(session: AsyncSession, *, arxiv_ids: Sequence[str]) -> 
 
 
 async def rebuild_index(session: AsyncSession) -> None:
-    """Drop every search document and index the whole archive again."""
+    """Drop every search document and index the whole archive again.
+
+    On PostgreSQL the lexeme statistics (migration 0012) are gathered again at once: they
+    described the old documents, and storage.search sizes its window from them.
+    """
     await session.execute(delete(DOCUMENTS))
     # In a stable order: document ids decide which matches count as "newest" (RANKED_MATCHES).
     query = select(_PAPERS.c.arxiv_id).order_by(_PAPERS.c.last_seen, _PAPERS.c.arxiv_id)
     ids = list((await session.execute(query)).scalars())
     await index_papers(session, arxiv_ids=ids)
+    if _dialect(session) == "postgresql":  # in the transaction: it samples the new rows
+        await session.execute(text("ANALYZE search_documents"))

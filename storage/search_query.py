@@ -13,7 +13,7 @@ from storage.analysis import (
     MAX_TERMS,
     PREFIX,
     ParsedQuery,
-    analyze,
+    analyze_phrase,
     fold,
     strip_particle,
     term_tokens,
@@ -62,16 +62,17 @@ def _alternatives(word: str) -> list[list[str]]:
 
 
 def _phrase_tokens(phrase: str) -> list[list[str]]:
-    """A multi-word phrase as one token sequence (what the index stores for that text).
+    """A multi-word phrase as one token sequence (what the index stores for that text, its
+    compounds as their parts: `analyze_phrase`).
 
     A phrase ending in `*` (the hand-written table's `generat*`) ends in a prefix token.
     """
     if phrase.endswith("*"):
-        tokens = analyze(phrase[:-1])
+        tokens = analyze_phrase(phrase[:-1])
         if tokens and len(tokens[-1]) >= 3:
             tokens[-1] += PREFIX
         return [tokens] if tokens else []
-    tokens = analyze(phrase)
+    tokens = analyze_phrase(phrase)
     return [tokens] if tokens else []
 
 

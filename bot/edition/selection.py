@@ -11,7 +11,6 @@ phrase: its tokens must be contiguous. Followed authors compare as `storage.name
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from functools import lru_cache
 
 from bot.digest.models import Paper
 from storage import glossary
-from storage.analysis import MAX_TERMS, PREFIX, analyze, analyze_text, term_tokens
+from storage.analysis import MAX_TERMS, analyze_phrase, analyze_text, term_tokens
 from storage.analysis import fold as fold_letters
 from storage.names import normalize_name
 
@@ -48,24 +47,10 @@ class Keyword:
 
     phrases: tuple[str, ...]
     text: str  # folded keyword, used only when `phrases` is empty (emoji, punctuation)
-    # Phrases with a prefix token (`5math*` of `Qwen2.5-Math`, which also matches the
-    # `5math7b` of `Qwen2.5-Math-7B`), as /search expands them.
-    patterns: tuple[re.Pattern[str], ...] = ()
 
     def matches(self, tokens: str) -> bool:
         """Whether a paper's padded token string holds one of the phrases."""
-        return any(phrase in tokens for phrase in self.phrases) or any(
-            pattern.search(tokens) for pattern in self.patterns
-        )
-
-
-def _pattern(phrase: str) -> re.Pattern[str]:
-    """A padded phrase with prefix tokens (`qwen2 5math*`) as a whole-token regex."""
-    parts = [
-        re.escape(token[: -len(PREFIX)]) + r"\S*" if token.endswith(PREFIX) else re.escape(token)
-        for token in phrase.split()
-    ]
-    return re.compile(" " + " ".join(parts) + " ")
+        return any(phrase in tokens for phrase in self.phrases)
 
 
 def fold(text: str) -> str:
@@ -83,13 +68,10 @@ def _own_phrases(word: str) -> list[str]:
     """The keyword's own padded phrases, before the glossary adds the other language's.
 
     One word gets the alternatives /search gives it (`storage.analysis.term_tokens`: particles
-    stripped, hyphenated compounds joined or split); several words are a phrase, with or without
-    their hyphens.
+    stripped, hyphenated compounds split or joined); several words are a phrase, a compound in
+    it as its parts (`analyze_phrase`), so hyphenated and spaced spellings match alike.
     """
-    if len(word.split()) == 1:
-        alternatives = term_tokens(word)
-    else:
-        alternatives = [analyze(word), analyze(word.replace("-", " "))]
+    alternatives = term_tokens(word) if len(word.split()) == 1 else [analyze_phrase(word)]
     return [_padded(tokens) for tokens in alternatives if tokens]
 
 
@@ -101,11 +83,9 @@ def keyword(word: str) -> Keyword:
     words = word.split()
     span, translations = glossary.longest_match(words) if words else (0, [])
     if words and span == len(words):
-        phrases.extend(_padded(tokens) for tokens in map(analyze, translations) if tokens)
+        phrases.extend(_padded(tokens) for tokens in map(analyze_phrase, translations) if tokens)
     unique = tuple(dict.fromkeys(phrases))
-    plain = tuple(phrase for phrase in unique if PREFIX not in phrase)
-    patterns = tuple(_pattern(phrase) for phrase in unique if PREFIX in phrase)
-    return Keyword(plain, "" if unique else fold(word), patterns)
+    return Keyword(unique, "" if unique else fold(word))
 
 
 def keyword_key(word: str) -> frozenset[str]:
@@ -142,7 +122,7 @@ def _haystack(paper: Paper) -> str:
 def keyword_matches(paper: Paper, word: str) -> bool:
     """Whether one keyword matches the paper (an empty keyword matches nothing)."""
     found = keyword(word)
-    if found.phrases or found.patterns:
+    if found.phrases:
         return found.matches(_tokens(paper))
     return bool(found.text) and found.text in _haystack(paper)
 

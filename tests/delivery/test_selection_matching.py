@@ -37,6 +37,13 @@ def _ids(papers: list[Paper]) -> list[str]:
         ("text-to-video", "Text to video generation", True),
         ("text-to-video", "texttovideo models", True),
         ("vision-language model", "vision language models", True),
+        # A phrase runs across a compound's parts; the compound typed joined still matches.
+        ("process reward", "Process Reward-Guided Tree Search", True),
+        ("large vision language model", "Large Vision-Language Models", True),
+        ("sparse mixture of experts", "Sparse Mixture-of-Experts layers", True),
+        ("rewardguided", "Process Reward-Guided Tree Search", True),
+        ("sparse autoencoder", "Steering with Sparse Auto-Encoders", True),
+        ("process reward", "Process supervision with a reward", False),
         # The glossary adds the other language, as in /search.
         ("강화학습", "Reinforcement learning for LLM reasoning", True),
         # A keyword with no letters still matches as plain text.
@@ -119,7 +126,8 @@ def test_followed_author_needs_the_whole_name() -> None:
     ],
 )
 def test_a_keyword_copied_from_a_title_matches_it(keyword: str, title: str) -> None:
-    """Include and exclude both see it, prefix tokens (`5math*`) included, as /search does."""
+    """Include and exclude both see it, also where a compound goes on (`-7B`), as /search
+    does."""
     paper = make_paper("2501.00001", title=title)
     assert _ids(select_papers([paper], ChatFilters(include_keywords=(keyword,)))) == ["2501.00001"]
     assert select_papers([paper], ChatFilters(exclude_keywords=(keyword,))) == []

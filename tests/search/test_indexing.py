@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from itertools import chain
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,15 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.ingest import expand
-from storage.analysis import _RUN, analyze, analyze_text, fold, hangul_bigrams, stem
+from storage.analysis import (
+    _RUN,
+    analyze,
+    analyze_phrase,
+    analyze_text,
+    fold,
+    hangul_bigrams,
+    stem,
+)
 from storage.db import session_factory
 from storage.models import Author, DigestEntry, StoredPaper
 from storage.search_index import rebuild_index, summary_text
@@ -24,11 +33,15 @@ DOCUMENT_ROWS = (
 )
 # Hangul, Latin with accents, digits, a one-syllable word, and the separators analysis cares about.
 ALPHABET = "강화학습모델의수가 ABCxyzéŁß019-_ ;\n.,'\"()·–"
+LATIN = "ABCxyzéŁß019-_ ;\n.,'\"()·–"
 
 
 def reference_tokens(text_: str) -> list[str]:
-    """The straightforward per-run analysis the fast one replaced (kept as the oracle)."""
+    """The straightforward per-run analysis the fast one replaced (kept as the oracle): a
+    compound's parts in place, and after the text's last token its pair (the token before it,
+    its joined token)."""
     tokens: list[str] = []
+    pairs: list[str] = []
     folded = fold(text_)
     last_end, last_syllable = -2, ""
     for match in _RUN.finditer(folded):
@@ -41,9 +54,10 @@ def reference_tokens(text_: str) -> list[str]:
         else:
             last_syllable = ""
             parts = [part for part in run.split("-") if part]
-            joined = [stem("".join(parts))] if len(parts) > 1 else []
-            tokens.extend([*joined, *(stem(part) for part in parts)])
-    return tokens
+            if len(parts) > 1:
+                pairs.extend([*tokens[-1:], stem("".join(parts))])
+            tokens.extend(stem(part) for part in parts)
+    return tokens + pairs
 
 
 @settings(max_examples=300, deadline=None)
@@ -57,10 +71,20 @@ def test_fast_analysis_matches_reference(value: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet=ALPHABET, max_size=30), max_size=5))
 def test_tokens_of_joined_texts_are_joined_tokens(parts: list[str]) -> None:
-    """Texts joined by a newline or ` ; ` analyse to the concatenation of their own tokens."""
+    """Texts joined by a newline or ` ; ` have their own phrase tokens in turn (a document
+    field's tokens are each text's, its compounds' pairs after it: `_joined`)."""
+    own = list(chain(*map(analyze_phrase, parts)))
     for separator in ("\n", " ; "):
-        composed = " ".join(tokens for tokens in map(analyze_text, parts) if tokens)
-        assert analyze_text(separator.join(parts)) == composed
+        assert analyze_phrase(separator.join(parts)) == own
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=LATIN, max_size=80))
+def test_hyphens_do_not_change_phrases(value: str) -> None:
+    """A text's phrase tokens are those of its spelling with spaces for hyphens, so a phrase
+    runs across a compound's parts (`process reward` in `Process Reward-Guided`)."""
+    assert analyze_phrase(value) == analyze_phrase(value.replace("-", " "))
+    assert analyze(value)[: len(analyze_phrase(value))] == analyze_phrase(value)
 
 
 @pytest.fixture(scope="module")

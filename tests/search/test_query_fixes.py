@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest import parse_digest
 from storage import search
-from storage.analysis import PREFIX, analyze, parse_query, strip_glued_particle, term_tokens
+from storage.analysis import (
+    PREFIX,
+    analyze,
+    analyze_phrase,
+    analyze_text,
+    parse_query,
+    strip_glued_particle,
+    term_tokens,
+)
 from storage.author_search import search_authors, spelling_ids
 from storage.db import create_engine, session_factory
 from storage.digest_store import store_digest
@@ -119,13 +127,44 @@ def _occurs(tokens: list[str], document: list[str]) -> bool:
 @settings(max_examples=400, deadline=None)
 @given(word=st.one_of(WORD, KOREAN_WORD), before=WORD, after=WORD)
 def test_a_word_matches_the_text_it_was_copied_from(word: str, before: str, after: str) -> None:
-    """The first alternative of a word appears contiguously in the word's own index tokens,
-    also inside a longer text (`Qwen2.5-1M` is indexed `qwen2 51m 5 1m`)."""
+    """The first alternative of a word appears contiguously in the word's own phrase tokens,
+    also inside a longer text (`Qwen2.5-1M` is indexed `qwen2 5 1m`, then its pair `qwen2 51m`
+    after the text)."""
     alternatives = term_tokens(word)
     assert bool(alternatives) == bool(analyze(word))
     if alternatives:
-        assert _occurs(alternatives[0], analyze(word)), (alternatives, analyze(word))
-        assert _occurs(alternatives[0], analyze(f"{before} {word} {after}"))
+        assert _occurs(alternatives[0], analyze_phrase(word)), (alternatives, analyze(word))
+        assert _occurs(alternatives[0], analyze_phrase(f"{before} {word} {after}"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(word=WORD, before=WORD, after=WORD)
+def test_every_alternative_matches_a_spelling(word: str, before: str, after: str) -> None:
+    """Each alternative is a phrase the index holds for one spelling: the first for the word
+    as typed, the last for its compounds written joined (no phrase runs into a joined token)."""
+    alternatives = term_tokens(word)
+    if alternatives:
+        joined = re.sub(r"\b-\b", "", word)  # a compound's hyphens (`a--b` is no compound)
+        assert _occurs(alternatives[0], analyze_phrase(f"{before} {word} {after}"))
+        assert _occurs(alternatives[-1], analyze_phrase(f"{before} {joined} {after}"))
+        assert len(alternatives) <= 2
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("Qwen2.5-1M", [["qwen2", "5", "1m"], ["qwen2", "51m"]]),
+        ("Qwen2.5-Math", [["qwen2", "5", "math"], ["qwen2", "5math"]]),
+        ("GPT-4o", [["gpt", "4o"], ["gpt4o"]]),
+        ("text-to-video", [["text", "to", "video"], ["texttovideo"]]),
+        ("LLaMA-3.1-8B", [["llama", "3", "1", "8b"], ["llama3", "18b"]]),
+        ("rewardguided", [["rewardguided"]]),
+    ],
+)
+def test_hyphenated_word_alternatives(word: str, expected: list[list[str]]) -> None:
+    """A hyphenated word is its parts, or the word without hyphens; never a joined token
+    inside the parts' phrase (the index keeps those apart)."""
+    assert term_tokens(word) == expected
 
 
 @pytest.mark.parametrize(
@@ -136,7 +175,11 @@ def test_a_word_matches_the_text_it_was_copied_from(word: str, before: str, afte
         ("GPT-3.5-turbo", "GPT-3.5-turbo와 비교"),
         ("Llama-3.1-8B", "Llama-3.1-8B-Instruct"),
         ("text-to-video", "text to video"),
+        ("text-to-video", "TextToVideo models"),
+        ("texttovideo", "Text-to-Video Generation"),
         ("Qwen2.5-1M", "Qwen2.5 1M"),
+        ("GPT-4o", "GPT4o mini"),
+        ("Reward-Guided", "Process Reward-Guided Tree Search"),
     ],
 )
 def test_some_alternative_matches_the_usual_spellings(word: str, document: str) -> None:
@@ -146,11 +189,22 @@ def test_some_alternative_matches_the_usual_spellings(word: str, document: str) 
 
 def test_prefix_tokens_in_query_expressions() -> None:
     """A prefix token becomes FTS5 `"a b"* + "c"` and tsquery `'b':*`, and counts in titles."""
-    positive = [[["qwen2", "5math*", "5", "math"]]]
-    assert fts5_expression(positive, []) == '("qwen2 5math"* + "5 math")'
-    assert tsquery_expression(positive, []) == "(('qwen2' <-> '5math':* <-> '5' <-> 'math'))"
-    assert title_boost(positive, "qwen2 5math7b 5 math 7b") == 3.0
-    assert title_boost(positive, "qwen2 5 math") == 1.0
+    positive = [[["video", "generat*", "model"]]]
+    assert fts5_expression(positive, []) == '("video generat"* + "model")'
+    assert tsquery_expression(positive, []) == "(('video' <-> 'generat':* <-> 'model'))"
+    assert title_boost(positive, "video generative model") == 3.0
+    assert title_boost(positive, "video model") == 1.0
+
+
+def test_a_phrase_in_a_title_runs_across_a_compound() -> None:
+    """The title boost finds *process reward* in `Process Reward-Guided Tree Search`, the
+    compound typed joined (`rewardguided`), and a phrase ending in it joined."""
+    title = analyze_text("Process Reward-Guided Tree Search")
+    assert title_boost([[["process", "reward"]]], title) == 3.0
+    assert title_boost([[["guided", "tree"]]], title) == 3.0
+    assert title_boost([[["rewardguided"]]], title) == 3.0
+    assert title_boost([[["process", "rewardguided"]]], title) == 3.0
+    assert title_boost([[["sparse", "autoencoder"]]], analyze_text("Sparse Auto-Encoders")) == 3.0
 
 
 @pytest.mark.parametrize(
@@ -166,6 +220,100 @@ async def test_hyphenated_words_find_the_paper_that_writes_them(
 ) -> None:
     """A version-like word copied from a title or summary finds that paper first."""
     assert (await _ids(session, query))[:1] == [expected]
+
+
+# --- Phrases across hyphenated compounds -------------------------------------------------------
+
+COMPOUNDS = """## Daily Papers (2025-02-03)
+
+### [Process Reward-Guided Tree Search for Better Complex Reasoning](https://arxiv.org/abs/2503.20757)
+
+Vote: 20
+
+Authors: Yizhi Li
+
+- 트리 탐색으로 복잡한 추론을 개선합니다.
+
+### [Learning from Process Supervision with Sparse Rewards](https://arxiv.org/abs/2503.00001)
+
+Vote: 20
+
+Authors: Ann Lee
+
+- 단계별 감독으로 추론을 학습합니다.
+
+### [Mitigating Object Hallucination in Large Vision-Language Models](https://arxiv.org/abs/2503.00002)
+
+Vote: 10
+
+Authors: Bo Li
+
+- 객체 환각을 줄입니다.
+
+### [Large Models of Vision and Language](https://arxiv.org/abs/2503.00003)
+
+Vote: 10
+
+Authors: Bo Li
+
+- 시각과 언어의 대형 모델을 다룹니다.
+
+### [Steering Reasoning with Sparse Auto-Encoders](https://arxiv.org/abs/2503.00004)
+
+Vote: 5
+
+Authors: Ann Lee
+
+- 희소 오토인코더로 추론을 조정합니다.
+"""
+
+
+@pytest.fixture
+async def compounds(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A fresh archive holding the papers above."""
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        await store_digest(session, digest=parse_digest(COMPOUNDS, source="c.md"), source="c.md")
+        await session.commit()
+        yield session
+    await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('"process reward"', ["2503.20757"]),
+        ('"large vision language model"', ["2503.00002"]),
+        ('"vision-language model"', ["2503.00002"]),
+        ('"sparse autoencoder"', ["2503.00004"]),
+    ],
+)
+async def test_a_phrase_runs_across_a_compound(
+    compounds: AsyncSession, query: str, expected: list[str]
+) -> None:
+    """A phrase starting before a compound matches its parts (the joined token used to sit
+    between `process` and `reward`), one ending in it joined still matches; papers with the
+    words apart do not."""
+    assert await _ids(compounds, query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("과정 보상 모델", "2503.20757"),
+        ("large vision language model", "2503.00002"),
+        ("rewardguided", "2503.20757"),
+        ("Reward-Guided", "2503.20757"),
+        ("visionlanguage", "2503.00002"),
+        ("Vision-Language", "2503.00002"),
+    ],
+)
+async def test_compounds_typed_any_way_find_their_paper_first(
+    compounds: AsyncSession, query: str, expected: str
+) -> None:
+    """A translated phrase (`과정 보상 모델` → *process reward*), and the compound typed
+    joined or as written, find the paper first."""
+    assert (await _ids(compounds, query))[:1] == [expected]
 
 
 # --- Particles glued to English words ----------------------------------------------------------

@@ -110,14 +110,16 @@ def test_analysis_matches_korean_across_particles_and_spacing() -> None:
 
 
 def test_analysis_folds_english() -> None:
-    """Case, diacritics, plurals and hyphenated compounds fold to the same tokens."""
+    """Case, diacritics, plurals and hyphenated compounds fold to the same tokens; after the
+    text come a compound's pair: the token before it, its joined token."""
     assert analyze("LLMs Łukasz Text-to-Video") == [
         "llm",
         "lukasz",
-        "texttovideo",
         "text",
         "to",
         "video",
+        "lukasz",
+        "texttovideo",
     ]
     assert term_tokens("text-to-video") == [["text", "to", "video"], ["texttovideo"]]
 

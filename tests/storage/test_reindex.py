@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from bot.content.ingest import ingest
 from storage.db import (
@@ -124,5 +125,34 @@ async def test_workers_starting_together_upgrade_and_reindex_once(
         async with engine.connect() as connection:
             empty = select(func.count()).where(DOCUMENTS.c.body_tokens == "")
             assert await connection.scalar(empty) == 0
+    finally:
+        await engine.dispose()
+
+
+async def test_the_rebuild_gathers_postgres_lexeme_statistics_again(
+    database_url: str, fixtures_dir: Path
+) -> None:
+    """On PostgreSQL the upgrade's rebuild runs ANALYZE (migration 0012's ran before it): the
+    search window is sized from statistics that described the old documents."""
+    from storage.search_index import DOCUMENTS
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's lexeme statistics")
+    query = text(
+        "SELECT most_common_elems::text::text[] FROM pg_stats "
+        "WHERE tablename = 'search_documents' AND attname = 'tsv'"
+    )
+    engine = create_engine(database_url)
+    try:
+        await upgrade(database_url)
+        await ingest([str(fixtures_dir)], sessions=session_factory(engine))
+        async with engine.begin() as connection:  # an index the statistics know as empty
+            await connection.execute(DOCUMENTS.update().values(title_tokens="", body_tokens=""))
+            await connection.execute(text("ANALYZE search_documents"))
+            assert "모델" not in ((await connection.scalar(query)) or [])
+            await connection.run_sync(_downgrade_to, f"{int(REINDEX_BELOW) - 1:04d}")
+        await upgrade(database_url)
+        async with engine.connect() as connection:
+            assert "모델" in ((await connection.scalar(query)) or [])
     finally:
         await engine.dispose()
