@@ -286,8 +286,8 @@ def foryou_ranker(params: ForYouParams) -> Ranker:
 
 SVM_GRID = (0.01, 0.1, 1.0)
 FORYOU_GRID = [
-    ForYouParams(negative_weight=g, narrow_rank=r, narrow_weight=n, broad_weight=b)
-    for g, r, n, b in itertools.product((0.8, 1.0), (2.5, 3.0), (0.5, 1.0), (8.0, 16.0))
+    ForYouParams(negative_weight=g, agreement=a, narrow_weight=n, broad_weight=b)
+    for g, a, n, b in itertools.product((0.8, 1.0), (0.0, 1.0), (0.5, 1.0), (4.0, 8.0))
 ]
 
 
@@ -344,6 +344,7 @@ def evaluate(
             "narrow_weight": best.narrow_weight,
             "broad_share": best.broad_share,
             "broad_weight": best.broad_weight,
+            "agreement": best.agreement,
         },
     }
     for split, kind in itertools.product(splits, ("focused", "cold")):

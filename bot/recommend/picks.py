@@ -4,7 +4,8 @@ rows a batch needs (each row once per pass), every batch chat's score for every 
 in a few array operations, then per chat only its candidates' scores sorted (no fit, no SQL).
 
 The score is `library_scores` below (serve's `score_from_cosines`, the ranker /foryou and
-`paperboy recommend` serve, with each paper's genericness computed once per day); picks below
+`paperboy recommend` serve, with each paper's genericness computed once per day and each batch's
+agreement with the day's papers in one sparse product over the day's vocabulary); picks below
 `MIN_SCORE` are left out (a day with nothing nearer a reader's library than the recent archive
 shows no section rather than three arbitrary papers).
 """
@@ -21,7 +22,13 @@ from scipy import sparse
 from bot.digest.models import Paper
 from bot.recommend import MIN_SAVED
 from bot.recommend.compute import Features
-from bot.recommend.serve import genericness, score_from_cosines
+from bot.recommend.serve import (
+    DEFAULT_PARAMS,
+    agreement_scores,
+    genericness,
+    library_scales,
+    score_from_cosines,
+)
 
 PICKS = 3  # K: papers in a digest's "for you" section
 # Scores are cosines to the saves less 0.8 × the cosine to the recent archive (bot.recommend.serve):
@@ -36,10 +43,13 @@ Picker = Callable[[Sequence[Paper]], list[Paper]]
 # The scorer: the one place the picks call the served ranker (bot.recommend.serve); swap it here.
 # It must be row-wise (a candidate's score depends on its own row only): a batch scores every
 # paper of the day for many chats in one call, and each chat then keeps its candidates' scores.
-def library_scores(similarities: np.ndarray, generic: np.ndarray) -> np.ndarray:
-    """Per candidate (row): its score from its cosines to a library's saved papers (columns)
-    and its genericness (one per row, `serve.genericness`)."""
-    return score_from_cosines(similarities, generic)
+def library_scores(
+    similarities: np.ndarray, generic: np.ndarray, agreement: np.ndarray
+) -> np.ndarray:
+    """Per candidate (row): its score from its cosines to a library's saved papers (columns),
+    its genericness (one per row, `serve.genericness`) and its agreement with the library (one
+    per row, `serve.agreement_scores`)."""
+    return score_from_cosines(similarities, generic, agreement=agreement)
 
 
 class _Day:
@@ -52,10 +62,26 @@ class _Day:
         self.rows = np.array(features.rows_of(ids), dtype=np.intp)  # each column's feature row
         self.generic = genericness(features, self.rows.tolist())  # one per column, every reader
         self._matrix = features.matrix
+        self._strongest = features.strongest
         self._papers: sparse.csr_matrix = features.matrix[self.rows]
         rows = features.matrix.shape[0]
         self._cosines = np.zeros((rows, len(ids)), dtype=np.float32)  # pages touched when filled
         self._done = np.zeros(rows, dtype=bool)
+        self._vocabulary: tuple[sparse.csr_matrix, np.ndarray] | None = None
+
+    def agreement(self, libraries: np.ndarray, scales: np.ndarray) -> np.ndarray:
+        """Libraries (chats × size feature rows) × the day's papers: `serve.agreement_scores`
+        over the day's vocabulary (the rest adds nothing to a day paper's dot product)."""
+        if self._vocabulary is None:
+            papers = self._strongest[self.rows]
+            columns = np.unique(papers.indices)
+            self._vocabulary = (
+                sparse.csr_matrix(self._strongest[:, columns]),
+                np.asarray(papers[:, columns].toarray(), dtype=np.float32),
+            )
+        restricted, papers = self._vocabulary
+        rows = restricted[libraries.ravel()]
+        return agreement_scores(rows, libraries.shape[1], papers, scales)
 
     def cosines(self, rows: np.ndarray) -> np.ndarray:
         """Feature rows × the day's papers, with at least `rows` filled in.
@@ -74,7 +100,21 @@ class _Day:
         return self._cosines
 
 
-def _score_chats(day: _Day, rows: np.ndarray) -> np.ndarray:
+def _scales(features: Features, rows: np.ndarray) -> np.ndarray:
+    """`serve.library_scales` of each library (chats × size feature rows): computed for the
+    libraries these features have not seen (on a pass after the archive changed), then kept."""
+    known = features.library_scales
+    keys = [library.tobytes() for library in rows]
+    fresh = {key: library for key, library in zip(keys, rows, strict=True) if key not in known}
+    if fresh:
+        libraries = np.stack(list(fresh.values()))
+        saved = features.strongest[libraries.ravel()]
+        values = library_scales(saved, rows.shape[1], DEFAULT_PARAMS.agreement)
+        known.update(zip(fresh, values.tolist(), strict=True))
+    return np.array([known[key] for key in keys], dtype=np.float32)
+
+
+def _score_chats(day: _Day, rows: np.ndarray, scales: np.ndarray) -> np.ndarray:
     """Chats × the day's papers: each chat's scores, given its library's rows (chats × size);
     the papers a chat saved score -inf (never picked).
 
@@ -84,7 +124,8 @@ def _score_chats(day: _Day, rows: np.ndarray) -> np.ndarray:
     cosines = day.cosines(rows.ravel())
     papers = cosines.shape[1]
     sims = cosines[rows.T].reshape(size, chats * papers).T  # (chat, paper) rows × library
-    scores = library_scores(sims, np.tile(day.generic, chats)).reshape(chats, papers)
+    agreement = day.agreement(rows, scales).ravel()  # (chat, paper) rows, as `sims`
+    scores = library_scores(sims, np.tile(day.generic, chats), agreement).reshape(chats, papers)
     saved = (rows[:, :, np.newaxis] == day.rows).any(axis=1)
     return np.where(saved, -np.inf, scores)  # in the scorer's precision
 
@@ -133,7 +174,8 @@ class PassPicks:
             for start in range(0, len(chats), step):
                 part = chats[start : start + step]
                 rows = np.stack([self._libraries[chat_id] for chat_id in part])
-                scores.update(zip(part, _score_chats(day, rows), strict=True))
+                scales = _scales(self.features, rows)
+                scores.update(zip(part, _score_chats(day, rows, scales), strict=True))
         return scores
 
     def picker(self, chat_id: int, date: dt.date, papers: Sequence[Paper]) -> Picker | None:

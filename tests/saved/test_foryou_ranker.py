@@ -6,12 +6,23 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from scipy import sparse
 
-from bot.recommend.compute import KOREAN_WEIGHT, build_features, feature_weights
+from bot.recommend.compute import (
+    KOREAN_WEIGHT,
+    STRONGEST,
+    build_features,
+    feature_weights,
+    strongest_terms,
+)
 from bot.recommend.serve import (
     DEFAULT_PARAMS,
+    ForYouParams,
+    agreement_scores,
     foryou_scores,
     genericness,
+    library_scales,
+    reader_agreement,
     score_from_cosines,
     similarities,
 )
@@ -85,13 +96,17 @@ def _archive() -> list[PaperDocument]:
 
 
 def test_foryou_scores_rank_the_library_topic_first() -> None:
-    """foryou_scores = score_from_cosines of the cosines and the day's genericness."""
+    """foryou_scores = score_from_cosines of the cosines, the day's genericness and the
+    library's agreement with each candidate."""
     features = build_features(_archive())
     library, candidates = [0, 1, 2, 3], [5, 15, 25, 35]
     scores = foryou_scores(features, library, candidates)
     assert int(np.argmax(scores)) == 0  # the video paper
+    agreement = reader_agreement(features, library, candidates)
     expected = score_from_cosines(
-        similarities(features, library, candidates), genericness(features, candidates)
+        similarities(features, library, candidates),
+        genericness(features, candidates),
+        agreement=agreement,
     )
     assert scores == pytest.approx(expected)
     assert foryou_scores(features, [], candidates).tolist() == [0.0] * 4
@@ -99,14 +114,18 @@ def test_foryou_scores_rank_the_library_topic_first() -> None:
 
 def test_genericness_is_the_recent_archive_and_never_later_papers() -> None:
     """A language-model paper (the archive's common kind) is more generic than a speech paper;
-    papers after the newest given row do not count."""
+    papers after the newest given row do not count, nor a paper's cosine to itself."""
     features = build_features(_archive())
     speech, common = genericness(features, [15, 35])
     assert common > speech > 0
-    mean_to_row_5 = np.asarray(features.matrix[:6].mean(axis=0)).ravel()
-    expected = features.matrix[5] @ mean_to_row_5
+    others = np.asarray(features.matrix[:5].mean(axis=0)).ravel()  # rows 0-4: not itself
+    expected = features.matrix[5] @ others
     assert genericness(features, [5])[0] == pytest.approx(float(expected[0]))
-    assert genericness(features, [5], window=1)[0] == pytest.approx(1.0)  # itself only
+    assert genericness(features, [5], window=1)[0] == 0.0  # itself only: nothing to be like
+    cosine = (features.matrix @ features.matrix.T).toarray()
+    older, inside = genericness(features, [3, 5], window=2)  # the window: rows 4 and 5
+    assert older == pytest.approx((cosine[3, 4] + cosine[3, 5]) / 2)
+    assert inside == pytest.approx(cosine[5, 4])
     assert genericness(features, []).shape == (0,)
 
 
@@ -131,3 +150,56 @@ def test_korean_features_weigh_half() -> None:
     cosines = similarities(features, [0, 2], [1, 3])
     assert cosines[0, 0] < cosines[1, 1]  # Korean pair < English pair
     assert DEFAULT_PARAMS.broad_weight > DEFAULT_PARAMS.narrow_weight > 0
+
+
+def test_a_library_profile_weighs_what_its_saves_agree_on() -> None:
+    """A candidate holding the term every save holds beats one holding a term of one save
+    (plain cosines tie them); at power 0 the scores are the mean cosines (Rocchio); the
+    profile is rescaled to the mean row's length."""
+    docs = [_doc(n, f"shared topic{n}", f"noise{n} other") for n in range(4)]
+    docs += [_doc(4, "shared filler0", "more words"), _doc(5, "topic0 filler1", "more words")]
+    docs += [_doc(10 + n, f"filler{n} topic{n % 4}", "more filler") for n in range(20)]
+    features = build_features(docs)
+    library, candidates = [0, 1, 2, 3], [4, 5]
+    cosines = similarities(features, library, candidates)
+    rocchio = reader_agreement(features, library, candidates, ForYouParams(agreement=0.0))
+    assert rocchio == pytest.approx(cosines.mean(axis=1), abs=1e-6)
+    agreed = reader_agreement(features, library, candidates)
+    assert agreed[0] > agreed[1]
+    assert agreed[0] / agreed[1] > rocchio[0] / rocchio[1] * 2  # one save in four: a quarter
+    saved = features.matrix[library]
+    mean = np.linalg.norm(np.asarray(saved.mean(axis=0)).ravel())
+    profile = np.asarray(saved.mean(axis=0)).ravel() * (saved.toarray() > 0).mean(axis=0)
+    scale = library_scales(saved, 4, 1.0)[0]
+    assert np.linalg.norm(profile) * scale == pytest.approx(mean, rel=1e-5)
+
+
+def test_agreement_of_many_libraries_is_each_library_alone() -> None:
+    """Libraries of one size scored together get each library's own scores (the dispatch
+    pass's batches), over any columns holding the candidates' features."""
+    features = build_features(_archive())
+    libraries = np.array([[0, 1, 2], [10, 11, 25], [20, 21, 22]])
+    candidates = [5, 15, 35]
+    rows = features.matrix[libraries.ravel()]
+    scales = library_scales(rows, 3, DEFAULT_PARAMS.agreement)
+    dense = features.matrix[candidates].toarray()
+    together = agreement_scores(rows, 3, dense, scales)
+    for n, library in enumerate(libraries):
+        alone = reader_agreement(features, library.tolist(), candidates)
+        assert together[n] == pytest.approx(alone, abs=1e-6)
+    assert int(np.argmax(together[0])) == 0  # the video library: the video paper
+    assert int(np.argmax(together[1])) == 1  # speech, mostly
+
+
+def test_strongest_terms_keep_each_rows_largest_values() -> None:
+    """Each row keeps its `count` largest values, in place; shorter rows and empty ones stay."""
+    dense = np.array(
+        [[0.1, 0.5, 0.0, 0.3, 0.2], [0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.9, 0.0, 0.0, 0.4]],
+        dtype=np.float32,
+    )
+    kept = strongest_terms(sparse.csr_matrix(dense), 2).toarray()
+    expected = [[0.0, 0.5, 0.0, 0.3, 0.0], [0.0] * 5, [0.0, 0.9, 0.0, 0.0, 0.4]]
+    assert kept == pytest.approx(np.array(expected, dtype=np.float32))
+    features = build_features(_archive())
+    assert np.diff(features.strongest.indptr).max() <= STRONGEST
+    assert (features.strongest != features.matrix).nnz == 0  # short documents: every term

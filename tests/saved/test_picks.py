@@ -13,7 +13,7 @@ from bot.digest.models import Paper
 from bot.recommend import MIN_SAVED, picks
 from bot.recommend.compute import Features, build_features
 from bot.recommend.picks import MIN_SCORE, PICKS, PassPicks, library_scores
-from bot.recommend.serve import genericness
+from bot.recommend.serve import genericness, reader_agreement
 from storage.saved import PaperDocument
 
 DAY = dt.date(2025, 1, 24)
@@ -47,10 +47,10 @@ def ranked_alone(
     candidates: Sequence[Paper],
     day_papers: Sequence[Paper],
 ) -> list[str] | None:
-    """The reference: one chat ranked on its own (its saved papers' cosines to its candidates
-    and the genericness of the day's papers, scored by the picks' scorer, best `PICKS` at or
-    above `MIN_SCORE`, saved papers left out); None when under `MIN_SAVED` of its papers have
-    features."""
+    """The reference: one chat ranked on its own (its saved papers' cosines to its candidates,
+    its library's agreement with them and the genericness of the day's papers, scored by the
+    picks' scorer, best `PICKS` at or above `MIN_SCORE`, saved papers left out); None when
+    under `MIN_SAVED` of its papers have features."""
     rows = features.rows_of(library)
     if len(rows) < MIN_SAVED:
         return None
@@ -62,7 +62,9 @@ def ranked_alone(
     day_rows = features.rows_of(dict.fromkeys(p.arxiv_id for p in day_papers))
     generic = dict(zip(day_rows, genericness(features, day_rows), strict=True))
     known_generic = np.array([generic[features.rows[i]] for i in known], dtype=np.float32)
-    scores = library_scores(np.asarray(product.toarray(), dtype=np.float32).T, known_generic)
+    agreement = reader_agreement(features, rows, features.rows_of(known))
+    cosines = np.asarray(product.toarray(), dtype=np.float32).T
+    scores = library_scores(cosines, known_generic, agreement)
     order = np.argsort(-scores, kind="stable")[:PICKS]
     return [known[i] for i in order if scores[i] >= MIN_SCORE]
 
