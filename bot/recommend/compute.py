@@ -118,16 +118,22 @@ def build_features(docs: Sequence[PaperDocument]) -> Features:
 
 
 def strongest_terms(matrix: sparse.csr_matrix, count: int) -> sparse.csr_matrix:
-    """`matrix` with only each row's `count` largest values (ties broken by column)."""
+    """`matrix` with only each row's `count` largest values (of values tied at the cut, the
+    first stored)."""
+    keep = np.ones(matrix.nnz, dtype=bool)
     lengths = np.diff(matrix.indptr)
+    for row in np.flatnonzero(lengths > count):  # a partition per long row: no global sort
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        values = matrix.data[start:end]
+        cut = np.partition(values, values.size - count)[values.size - count]
+        kept = values > cut
+        tied = np.flatnonzero(values == cut)[: count - int(kept.sum())]
+        kept[tied] = True
+        keep[start:end] = kept
     rows = np.repeat(np.arange(matrix.shape[0]), lengths)
-    order = np.lexsort((-matrix.data, rows))  # by row, then largest first
-    rank = np.arange(matrix.nnz) - np.repeat(matrix.indptr[:-1], lengths)
-    kept = np.sort(order[rank < count])  # rank within the row, in sorted order
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows[keep], minlength=matrix.shape[0]))])
     return sparse.csr_matrix(
-        (matrix.data[kept], (rows[kept], matrix.indices[kept])),
-        shape=matrix.shape,
-        dtype=np.float32,
+        (matrix.data[keep], matrix.indices[keep], indptr), shape=matrix.shape, dtype=np.float32
     )
 
 

@@ -192,7 +192,8 @@ def test_agreement_of_many_libraries_is_each_library_alone() -> None:
 
 
 def test_strongest_terms_keep_each_rows_largest_values() -> None:
-    """Each row keeps its `count` largest values, in place; shorter rows and empty ones stay."""
+    """Each row keeps its `count` largest values, in place (of tied values at the cut, the first
+    stored); shorter rows and empty ones stay."""
     dense = np.array(
         [[0.1, 0.5, 0.0, 0.3, 0.2], [0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 0.9, 0.0, 0.0, 0.4]],
         dtype=np.float32,
@@ -200,6 +201,8 @@ def test_strongest_terms_keep_each_rows_largest_values() -> None:
     kept = strongest_terms(sparse.csr_matrix(dense), 2).toarray()
     expected = [[0.0, 0.5, 0.0, 0.3, 0.0], [0.0] * 5, [0.0, 0.9, 0.0, 0.0, 0.4]]
     assert kept == pytest.approx(np.array(expected, dtype=np.float32))
+    tied = strongest_terms(sparse.csr_matrix(np.array([[0.3, 0.5, 0.3, 0.3]])), 2).toarray()
+    assert tied == pytest.approx(np.array([[0.3, 0.5, 0.0, 0.0]], dtype=np.float32))  # 1st tied
     features = build_features(_archive())
     assert np.diff(features.strongest.indptr).max() <= STRONGEST
     assert (features.strongest != features.matrix).nnz == 0  # short documents: every term
