@@ -27,8 +27,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Two workers: the suite waits on subprocesses, PostgreSQL and files about half the time (serial
+# it took 7-8 min on 2 cores). Each worker has its own template databases (tests/conftest.py).
+PYTEST_WORKERS ?= 2
+
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS)
 
 # Every benchmark; each prints one JSON object as its last line.
 bench: $(STAMP)
