@@ -175,11 +175,13 @@ def library_scales(rows: sparse.csr_matrix, size: int, agreement: float) -> np.n
     """Per library (`size` consecutive feature `rows`, all features): the length of its mean
     row over the length of its agreed profile (`agreement_scores` multiplies by it)."""
     sums = _library_sums(rows, size)
-    mean = sums.data.real.astype(np.float64) / size
-    agreed = mean * (sums.data.imag / size) ** agreement
     library = np.repeat(np.arange(sums.shape[0]), np.diff(sums.indptr))
-    mean_length = np.bincount(library, weights=mean**2, minlength=sums.shape[0])
-    agreed_length = np.bincount(library, weights=agreed**2, minlength=sums.shape[0])
+
+    def squared_length(power: float) -> np.ndarray:
+        values = _profiles(sums, size, power).data.astype(np.float64)
+        return np.bincount(library, weights=values**2, minlength=sums.shape[0])
+
+    mean_length, agreed_length = squared_length(0.0), squared_length(agreement)
     scale = np.divide(
         mean_length, agreed_length, out=np.zeros_like(mean_length), where=agreed_length > 0
     )
