@@ -52,15 +52,15 @@ def _author_match(session: AsyncSession, terms: list[str]) -> tuple[str, dict[st
     each term.
 
     A short query (`li`) begins the words of thousands of names: the `AUTHOR_MATCHES` kept
-    for scoring are those with most whole-word matches, then most papers. The paper count is
-    selected once and ordered by position (a second statement for it cost a round trip).
+    for scoring are those with most whole-word matches, then most papers (`paper_count`, kept
+    at ingest: counting each match's papers here was the slowest search at 100k papers).
     """
     params: dict[str, Any] = {f"w{number}": f"% {term} %" for number, term in enumerate(terms)}
     whole = " + ".join(
         f"CASE WHEN ' ' || a.normalized || ' ' LIKE :w{number} THEN 1 ELSE 0 END"
         for number in range(len(terms))
     )
-    papers = "(SELECT count(*) FROM paper_authors pa WHERE pa.author_id = a.id) AS papers"
+    papers = "a.paper_count AS papers"
     order = f" ORDER BY {whole} DESC, 4 DESC, a.id LIMIT {AUTHOR_MATCHES}"
     if _dialect(session) == "postgresql":
         params["q"] = " & ".join(f"'{term}':*" for term in terms)

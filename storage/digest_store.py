@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -382,8 +382,11 @@ async def _write_authors(session: AsyncSession, *, batch: _Batch, cache: StoreCa
     names = dict.fromkeys(name for names in batch.lists.values() for name in names)
     ids = await _author_ids(session, names=names, cache=cache)
     stale = [arxiv_id for arxiv_id in batch.lists if arxiv_id in batch.stored_authors]
+    touched = {ids[name]: None for names_ in batch.lists.values() for name in names_}
     for chunk in _chunks(stale):
-        await session.execute(delete(_PAPER_AUTHORS).where(_PAPER_AUTHORS.c.arxiv_id.in_(chunk)))
+        dropped = delete(_PAPER_AUTHORS).where(_PAPER_AUTHORS.c.arxiv_id.in_(chunk))
+        result = await session.execute(dropped.returning(_PAPER_AUTHORS.c.author_id))
+        touched.update(dict.fromkeys(result.scalars()))
     rows = [
         (arxiv_id, position, ids[name])
         for arxiv_id, names_ in batch.lists.items()
@@ -391,6 +394,20 @@ async def _write_authors(session: AsyncSession, *, batch: _Batch, cache: StoreCa
     ]
     columns = ("arxiv_id", "position", "author_id")
     await insert_many(session, statement=insert(_PAPER_AUTHORS), columns=columns, rows=rows)
+    await _count_author_papers(session, ids=list(touched))
+
+
+async def _count_author_papers(session: AsyncSession, *, ids: Sequence[int]) -> None:
+    """Set `authors.paper_count` of these authors from the stored lists."""
+    papers = (
+        select(func.count())
+        .select_from(_PAPER_AUTHORS)
+        .where(_PAPER_AUTHORS.c.author_id == _AUTHORS.c.id)
+        .scalar_subquery()
+    )
+    recount = update(_AUTHORS).values(paper_count=papers)
+    for chunk in _chunks(sorted(ids)):
+        await session.execute(recount.where(_AUTHORS.c.id.in_(chunk)))
 
 
 async def _write_digests(session: AsyncSession, *, batch: _Batch) -> list[int]:

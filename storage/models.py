@@ -126,6 +126,9 @@ class Author(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(Text, unique=True)
     normalized: Mapped[str] = mapped_column(Text, index=True)
+    # How many papers list this spelling: kept by storage.digest_store as author lists are
+    # written, so an author look-up ranks a prefix's matches without counting their papers.
+    paper_count: Mapped[int] = mapped_column(Integer, server_default="0")
 
 
 class PaperAuthor(Base):
