@@ -46,3 +46,16 @@ def test_the_head_of_an_english_translation_counts_half_in_a_title() -> None:
     assert title_boost(korean, "image generation") == 1.0
     english = [[["semantic", "segmentation"]]]
     assert title_boost(english, "universal image segmentation") == 1.0
+
+
+def test_every_form_of_the_table_can_match() -> None:
+    """A form with Latin letters or digits, or longer than a lookup's span, would never match;
+    each line parses as forms `=` English phrases (a large table hides such slips)."""
+    for line in glossary_variants._TABLE.strip().splitlines():
+        forms, english = line.split("=")
+        assert [phrase for phrase in english.split(";") if phrase.strip()], line
+        for form in forms.split("|"):
+            words = form.split()
+            assert 1 <= len(words) <= glossary_variants.MAX_SPAN, form
+            assert glossary_variants._key(words), form
+            assert glossary_variants.longest_match(words)[0] == len(words), form
