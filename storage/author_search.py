@@ -44,24 +44,32 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-AUTHOR_MATCHES = 500  # prefix matches ranked per author query, the likeliest first
+AUTHOR_MATCHES = 200  # prefix matches ranked per author query, the likeliest first
 
 
 def _author_match(session: AsyncSession, terms: list[str]) -> tuple[str, dict[str, Any]]:
-    """SQL selecting (id, name, normalized, papers) of authors having a word starting with
-    each term.
+    """SQL selecting (id, name, normalized, papers, spelling_papers) of authors having a word
+    starting with each term.
 
     A short query (`li`) begins the words of thousands of names: the `AUTHOR_MATCHES` kept
-    for scoring are those with most whole-word matches, then most papers (`paper_count`, kept
-    at ingest: counting each match's papers here was the slowest search at 100k papers).
+    for scoring are the name itself, then those with most whole-word matches, then most
+    papers: `paper_count` (kept at ingest: counting each match's papers here was the slowest
+    search at 100k papers) summed over the spellings that fold alike, ranked as one.
     """
     params: dict[str, Any] = {f"w{number}": f"% {term} %" for number, term in enumerate(terms)}
     whole = " + ".join(
         f"CASE WHEN ' ' || a.normalized || ' ' LIKE :w{number} THEN 1 ELSE 0 END"
         for number in range(len(terms))
     )
-    papers = "a.paper_count AS papers"
-    order = f" ORDER BY {whole} DESC, 4 DESC, a.id LIMIT {AUTHOR_MATCHES}"
+    papers = (
+        "a.paper_count AS papers, "
+        "sum(a.paper_count) OVER (PARTITION BY a.normalized) AS spelling_papers"
+    )
+    params["exact"] = " ".join(terms)  # the name itself (`liu`) outranks every `… liu`
+    exact = "CASE WHEN a.normalized = :exact THEN 1 ELSE 0 END"
+    order = (
+        f" ORDER BY {exact} DESC, {whole} DESC, 5 DESC, a.normalized, a.id LIMIT {AUTHOR_MATCHES}"
+    )
     if _dialect(session) == "postgresql":
         params["q"] = " & ".join(f"'{term}':*" for term in terms)
         sql = (
@@ -101,24 +109,32 @@ async def search_authors(session: AsyncSession, *, query: str, limit: int = 10) 
     if not terms or limit <= 0:
         return []
     sql, params = _author_match(session, [term.replace("'", "") for term in terms])
-    rows = (await session.execute(text(sql), params)).all()
-    counts = {row.id: row.papers for row in rows}
     groups: dict[str, list[Any]] = {}
-    for row in rows:
+    for row in (await session.execute(text(sql), params)).all():
         groups.setdefault(row.normalized, []).append(row)
+    for spellings in groups.values():
+        spellings.sort(key=lambda row: (-row.papers, row.name.isascii(), row.id))
+    # Ranked first by the spellings' summed counts; only the kept hits of several spellings
+    # then have their papers counted once each (one paper rarely lists two spellings).
+    ranked = sorted(
+        groups.items(),
+        key=lambda item: (
+            -author_score(terms, item[0], item[1][0].spelling_papers),
+            item[1][0].name,
+        ),
+    )[:limit]
     shared = await _group_paper_counts(
-        session, ids=[row.id for rows_ in groups.values() if len(rows_) > 1 for row in rows_]
+        session, ids=[row.id for _, rows in ranked if len(rows) > 1 for row in rows]
     )
     hits = []
-    for normalized, spellings in groups.items():
-        spellings.sort(key=lambda row: (-counts.get(row.id, 0), row.name.isascii(), row.id))
+    for normalized, spellings in ranked:
         first = spellings[0]
-        count = shared.get(normalized, counts.get(first.id, 0))
+        count = shared.get(normalized, first.papers)
         ids = tuple(row.id for row in spellings) if len(spellings) > 1 else ()
         score = author_score(terms, normalized, count)
         hits.append(AuthorHit(first.id, first.name, count, score, ids))
     hits.sort(key=lambda hit: (-hit.score, hit.name))
-    return hits[:limit]
+    return hits
 
 
 async def _group_paper_counts(session: AsyncSession, *, ids: Sequence[int]) -> dict[str, int]:

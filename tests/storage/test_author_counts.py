@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -107,3 +108,33 @@ async def test_upgrade_counts_an_older_archives_authors(
     assert all(kept == listed for kept, listed in after.values())
     assert max(kept for kept, _ in after.values()) > 1
     assert found  # on SQLite the name index (author_fts) survived the new update trigger
+
+
+async def test_a_prefix_keeps_the_name_itself_and_ranks_spellings_as_one(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only `AUTHOR_MATCHES` prefix matches are scored: the name itself (`Liu`) is one of
+    them however few its papers, and spellings that fold alike are ranked by their papers
+    together (each alone would fall below the cut)."""
+    from storage import author_search
+    from storage.digest_store import store_digest
+
+    monkeypatch.setattr(author_search, "AUTHOR_MATCHES", 3)
+    lists = [
+        ("Wei Liu",), ("Wei Liu",), ("Yang Liu",), ("Yang Liu",), ("Ce Liu",), ("Ce Liu",),
+        ("Liu",), ("Jia Liu",), ("Jia LIU",), ("Jia LIU", "Jia Liu"), ("Jia LIU",),
+    ]  # fmt: skip
+    digest = make_digest(
+        *(make_paper(f"2401.{n:05d}", f"P{n}", 1, names) for n, names in enumerate(lists, 1))
+    )
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine).begin() as session:
+            await store_digest(session, digest=digest, source=digest.source)
+        async with session_factory(engine)() as session:
+            hits = await search_authors(session, query="liu", limit=2)
+    finally:
+        await engine.dispose()
+    assert [hit.name for hit in hits] == ["Liu", "Jia LIU"]
+    assert hits[1].paper_count == 4  # one paper lists both spellings: counted once
+    assert len(hits[1].ids) == 2
