@@ -1,5 +1,7 @@
 """Relevance of the search on the real corpus: Recall@10 and nDCG@10 per kind, for the project's
-set (tests/search/relevance.json) and the blind set's dev and test splits (relevance_blind.json).
+set (tests/search/relevance.json), the blind set's dev and test splits (relevance_blind.json) and
+the fresh held-out set (relevance_fresh.json, written after the blind test split had been run
+several times).
 
 The archive holds every daily_papers_ko digest and the HF JSON days (`hf_api/`, `hf_api_b/`, whose
 papers carry English abstracts); `--keep FILE` builds it once and reuses it. `--verbose` lists the
@@ -19,7 +21,13 @@ from bot.content.ingest import expand
 from storage.db import create_engine, session_factory
 from storage.search import search_papers
 from tests.search.archive import load_archive
-from tests.search.evaluation import BLIND_FILE, RELEVANCE_FILE, evaluate, load_relevance
+from tests.search.evaluation import (
+    BLIND_FILE,
+    FRESH_FILE,
+    RELEVANCE_FILE,
+    evaluate,
+    load_relevance,
+)
 
 
 def corpus_files(corpus: Path) -> list[str]:
@@ -42,12 +50,14 @@ async def measure(url: str, *, verbose: bool) -> dict[str, object]:
         "project": load_relevance(RELEVANCE_FILE),
         "blind_dev": load_relevance(BLIND_FILE, split="dev"),
         "blind_test": load_relevance(BLIND_FILE, split="test"),
+        "fresh_dev": load_relevance(FRESH_FILE, split="dev"),
+        "fresh_test": load_relevance(FRESH_FILE, split="test"),
     }
     figures: dict[str, object] = {}
     try:
         for name, judged in sets.items():
             figures[name], per_query = await evaluate(ours, judged)
-            if verbose and name != "blind_test":
+            if verbose and not name.endswith("_test"):
                 misses = [(q, round(r, 2)) for q, r, _ in per_query if r < 1]
                 print(name, "imperfect:", misses)
     finally:

@@ -1,5 +1,6 @@
-"""Build storage/translations.json: Korean → English terms mined from the corpus' bilingual papers
-(Korean summary, English title), see storage.translations. Prints a JSON line last."""
+"""Build storage/translations.json and storage/loanwords.json: Korean → English terms mined from
+the corpus' bilingual papers (Korean summary, English title), see storage.translations and
+storage.loanwords. Prints a JSON line last."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from pathlib import Path
 
 from bench.search import DEFAULT_CORPUS, load_corpus
-from storage import translations
+from storage import loanwords, translations
 
 
 def main() -> None:
@@ -33,9 +34,12 @@ def main() -> None:
     }
     table = translations.build(papers.values())
     args.out.write_text(json.dumps(table, ensure_ascii=False, indent=0) + "\n", encoding="utf-8")
-    print(
-        json.dumps({"bench": "search_translations", "papers": len(papers), "entries": len(table)})
+    loans = loanwords.build(papers.values())
+    args.out.with_name("loanwords.json").write_text(
+        json.dumps(loans, ensure_ascii=False, indent=0) + "\n", encoding="utf-8"
     )
+    figures = {"papers": len(papers), "entries": len(table), "loanwords": len(loans)}
+    print(json.dumps({"bench": "search_translations", **figures}))
 
 
 if __name__ == "__main__":

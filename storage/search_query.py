@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from storage import glossary, glossary_variants, translations
+from storage import glossary, glossary_variants, loanwords, translations
 from storage.analysis import (
     MAX_TERMS,
     PREFIX,
@@ -43,8 +43,9 @@ def _alternatives(word: str) -> list[list[str]]:
     """Token sequences any of which matches `word`, widened by its stem and the tables.
 
     The hand-written table (storage.glossary_variants; for a derived form, its stem's entry)
-    and the corpus glossary both apply; the mined table only when neither knows the word
-    (its single term is the noisiest: `병합` → *token merging*).
+    and the corpus glossary both apply; when neither knows the word, the English word it
+    transliterates (storage.loanwords), else the mined table (its single term is the noisiest:
+    `병합` → *token merging*).
     """
     alternatives = [tokens for tokens in term_tokens(word) if tokens]
     stems = _stem_forms(word)
@@ -53,8 +54,9 @@ def _alternatives(word: str) -> list[list[str]]:
     if not variants and stems:
         variants = _variant_terms([strip_particle(fold(word))[:-1]])
     others = glossary.translations(word)
-    if not others and not variants:
-        others = translations.english_terms([word])
+    if not others and not variants:  # a loanword's English is surer than the mined term
+        loanword = loanwords.english_word(word)
+        others = [loanword] if loanword else translations.english_terms([word])
     for other in [*variants, *others]:
         alternatives.extend(tokens for tokens in _phrase_tokens(other) if tokens)
     unique: dict[tuple[str, ...], None] = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives)
