@@ -334,7 +334,8 @@ def _newest_window(stats: LexemeStats, positive: list[list[list[str]]], ranked: 
 async def _loose_candidates(
     session: AsyncSession, *, parsed: ParsedQuery, authors: AuthorSets
 ) -> list[tuple[str, float, int | None, dt.date]]:
-    """Too few papers have every word: those with most of them, ranked below (score × 0.3).
+    """Too few papers have every word: those with most of them, ranked below every paper
+    having them all (storage.search.search_papers), by score × 0.3 among themselves.
 
     Words no paper has (a typo, a word the archive never uses) are dropped first, wherever
     they stand, and the rest ranks as if they had not been typed. Then each remaining word
@@ -477,17 +478,24 @@ async def search_papers(
             scored.setdefault(arxiv_id, ID_SCORE - rank)
     authors = await _author_filter(session, parsed)
     candidates = await _candidates(session, parsed=parsed, authors=authors)
+    loose = []
     if len(candidates) < offset + limit and len(parsed.words) > 1:
-        candidates += await _loose_candidates(session, parsed=parsed, authors=authors)
-    best = max((score for _, score, _, _ in candidates), default=10.0)
+        loose = await _loose_candidates(session, parsed=parsed, authors=authors)
+    best = max((score for _, score, _, _ in candidates + loose), default=10.0)
     candidates += await _author_candidates(session, parsed=parsed, base=2 * best)
-    if candidates:
+    tiers: dict[str, int] = {}
+    if candidates or loose:
         newest = await session.scalar(select(func.max(DOCUMENTS.c.day)))
         newest = _as_date(newest) if newest is not None else dt.date.min
-        for arxiv_id, text_score, votes, day in candidates:
-            score = combined_score(text_score, votes=votes, age_days=(newest - day).days)
-            scored[arxiv_id] = max(score, scored.get(arxiv_id, 0.0))
-    ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[offset : offset + limit]
+        for tier, found in enumerate((candidates, loose)):
+            for arxiv_id, text_score, votes, day in found:
+                score = combined_score(text_score, votes=votes, age_days=(newest - day).days)
+                if tiers.get(arxiv_id, tier) == tier:
+                    scored[arxiv_id] = max(score, scored.get(arxiv_id, 0.0))
+                    tiers[arxiv_id] = tier
+    # A paper with the whole query ranks above those the loose fallback found with part of it.
+    ranked = sorted(scored.items(), key=lambda item: (tiers.get(item[0], 0), -item[1], item[0]))
+    ranked = ranked[offset : offset + limit]
     info = await _titles(session, ids=[arxiv_id for arxiv_id, _ in ranked])
     return [
         SearchHit(

@@ -451,3 +451,49 @@ async def test_an_empty_author_field_is_not_a_word(session: AsyncSession) -> Non
     """`author:` alone searches nothing (it used to search the word `author`)."""
     assert await _ids(session, "author:") == []
     assert parse_query("author:").words == []
+
+
+LOOSE_DIGEST = """## Daily Papers (2025-02-03)
+
+### [Mechanistic Permutability Across Layers](https://arxiv.org/abs/2502.00001)
+
+Vote: 1
+
+Authors: Ada Lovelace
+
+- 여러 레이어에 걸친 sparse autoencoder 특성을 정렬합니다.
+
+### [Autoencoders Autoencoders: Video Autoencoders at Scale](https://arxiv.org/abs/2502.00002)
+
+Vote: 900
+
+Authors: Alan Turing
+
+- 비디오 Autoencoders를 확장합니다. Autoencoders는 빠릅니다.
+
+### [Sparse Sparse Attention: Sparse Kernels](https://arxiv.org/abs/2502.00003)
+
+Vote: 800
+
+Authors: Grace Hopper
+
+- Sparse attention을 위한 sparse 커널을 제안합니다.
+"""
+
+
+async def test_papers_with_the_whole_query_rank_above_the_loose_fallback(
+    database_url: str,
+) -> None:
+    """Too few papers have both words, so papers with either are added, but below every paper
+    that has both, however weakly (a title full of one word and many votes do not lift them)."""
+    engine = create_engine(database_url)
+    try:
+        async with session_factory(engine)() as session:
+            digest = parse_digest(LOOSE_DIGEST, source="l.md")
+            await store_digest(session, digest=digest, source="l.md")
+            await session.commit()
+            found = await _ids(session, "sparse autoencoder")
+    finally:
+        await engine.dispose()
+    assert found[0] == "2502.00001"
+    assert set(found[1:]) == {"2502.00002", "2502.00003"}
