@@ -80,9 +80,10 @@ class Features:
     days: list[dt.date]
     vectorizer: TfidfVectorizer
     strongest: sparse.csr_matrix  # `matrix` with each row's `STRONGEST` largest values only
-    # Per library (its rows' bytes): `serve.library_scales`, which depends on the library and
-    # these features only, kept for the passes until the archive changes.
-    library_scales: dict[bytes, float] = field(default_factory=dict)
+    # Per library (its rows' bytes): `serve.library_state` (its scale and kernels), which
+    # depends on the library and these features only, kept for the passes until the archive
+    # changes (a library of 20 saves: 1.6 kB).
+    libraries: dict[bytes, tuple[float, np.ndarray]] = field(default_factory=dict)
 
     def rows_of(self, arxiv_ids: Iterable[str]) -> list[int]:
         """The matrix rows of those ids that are in the archive, in order."""

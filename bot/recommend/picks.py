@@ -5,7 +5,8 @@ in a few array operations, then per chat only its candidates' scores sorted (no 
 
 The score is `library_scores` below (serve's `score_from_cosines`, the ranker /foryou and
 `paperboy recommend` serve, with each paper's genericness computed once per day and each batch's
-agreement with the day's papers in one sparse product over the day's vocabulary); picks below
+agreement with the day's papers in a few array operations over the day's vocabulary, from each
+library's kernels and scale, kept with the features until the archive changes); picks below
 `MIN_SCORE` are left out (a day with nothing nearer a reader's library than the recent archive
 shows no section rather than three arbitrary papers).
 """
@@ -26,7 +27,7 @@ from bot.recommend.serve import (
     DEFAULT_PARAMS,
     agreement_scores,
     genericness,
-    library_scales,
+    library_state,
     score_from_cosines,
 )
 
@@ -69,7 +70,9 @@ class _Day:
         self._done = np.zeros(rows, dtype=bool)
         self._vocabulary: tuple[sparse.csr_matrix, np.ndarray] | None = None
 
-    def agreement(self, libraries: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    def agreement(
+        self, libraries: np.ndarray, scales: np.ndarray, kernels: np.ndarray
+    ) -> np.ndarray:
         """Libraries (chats × size feature rows) × the day's papers: `serve.agreement_scores`
         over the day's vocabulary (the rest adds nothing to a day paper's dot product)."""
         if self._vocabulary is None:
@@ -81,7 +84,7 @@ class _Day:
             )
         restricted, papers = self._vocabulary
         rows = restricted[libraries.ravel()]
-        return agreement_scores(rows, libraries.shape[1], papers, scales)
+        return agreement_scores(rows, libraries.shape[1], papers, scales, kernels)
 
     def cosines(self, rows: np.ndarray) -> np.ndarray:
         """Feature rows × the day's papers, with at least `rows` filled in.
@@ -100,21 +103,25 @@ class _Day:
         return self._cosines
 
 
-def _scales(features: Features, rows: np.ndarray) -> np.ndarray:
-    """`serve.library_scales` of each library (chats × size feature rows): computed for the
-    libraries these features have not seen (on a pass after the archive changed), then kept."""
-    known = features.library_scales
+def _libraries(features: Features, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`serve.library_state` of each library (chats × size feature rows): its scale and its
+    kernels, computed for the libraries these features have not seen (on a pass after the
+    archive changed), then kept."""
+    known = features.libraries
     keys = [library.tobytes() for library in rows]
     fresh = {key: library for key, library in zip(keys, rows, strict=True) if key not in known}
     if fresh:
         libraries = np.stack(list(fresh.values()))
         saved = features.strongest[libraries.ravel()]
-        values = library_scales(saved, rows.shape[1], DEFAULT_PARAMS.agreement)
-        known.update(zip(fresh, values.tolist(), strict=True))
-    return np.array([known[key] for key in keys], dtype=np.float32)
+        scales, kernels = library_state(saved, rows.shape[1], DEFAULT_PARAMS.agreement)
+        known.update(zip(fresh, zip(scales.tolist(), kernels, strict=True), strict=True))
+    scales = np.array([known[key][0] for key in keys], dtype=np.float32)
+    return scales, np.stack([known[key][1] for key in keys])
 
 
-def _score_chats(day: _Day, rows: np.ndarray, scales: np.ndarray) -> np.ndarray:
+def _score_chats(
+    day: _Day, rows: np.ndarray, scales: np.ndarray, kernels: np.ndarray
+) -> np.ndarray:
     """Chats × the day's papers: each chat's scores, given its library's rows (chats × size);
     the papers a chat saved score -inf (never picked).
 
@@ -124,7 +131,7 @@ def _score_chats(day: _Day, rows: np.ndarray, scales: np.ndarray) -> np.ndarray:
     cosines = day.cosines(rows.ravel())
     papers = cosines.shape[1]
     sims = cosines[rows.T].reshape(size, chats * papers).T  # (chat, paper) rows × library
-    agreement = day.agreement(rows, scales).ravel()  # (chat, paper) rows, as `sims`
+    agreement = day.agreement(rows, scales, kernels).ravel()  # (chat, paper) rows, as `sims`
     scores = library_scores(sims, np.tile(day.generic, chats), agreement).reshape(chats, papers)
     saved = (rows[:, :, np.newaxis] == day.rows).any(axis=1)
     return np.where(saved, -np.inf, scores)  # in the scorer's precision
@@ -174,8 +181,9 @@ class PassPicks:
             for start in range(0, len(chats), step):
                 part = chats[start : start + step]
                 rows = np.stack([self._libraries[chat_id] for chat_id in part])
-                scales = _scales(self.features, rows)
-                scores.update(zip(part, _score_chats(day, rows, scales), strict=True))
+                scales, kernels = _libraries(self.features, rows)
+                scored = _score_chats(day, rows, scales, kernels)
+                scores.update(zip(part, scored, strict=True))
         return scores
 
     def picker(self, chat_id: int, date: dt.date, papers: Sequence[Paper]) -> Picker | None:

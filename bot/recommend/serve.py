@@ -17,34 +17,67 @@ Two rankers over the same features (bot.recommend.compute):
       score  = base + max(0.5 × narrow, 4 × broad)
 
   `base` is Rocchio (what the SVM learns: the mean of the saves, less the archive's) with each
-  feature of the mean weighted by the share of the saves holding it: a term every save holds
-  keeps its weight, one save's stray terms keep a fraction, so the profile is what the saves
-  agree on (rescaled to the mean's length). A paper is lifted further by whichever support it
-  has. A reader whose saves are one topic (the evaluation's "focused" readers) is served by
-  `broad`: a paper close to every save beats one very close to a few of them, where Rocchio's
-  mean is fooled by a strong match to a few saves. A reader with several small interests and
-  stray saves (the cold start) is served by `narrow`: a paper three saves agree on beats one
-  the whole library is lukewarm about, which one hyperplane through scattered saves cannot
-  express, and a stray save alone is not enough (the rank is 3, not 1). `g` is Rocchio's
-  negative term, so generic papers do not win on similarity alone.
+  feature of each save weighted by how much of that save's own interest holds it: every save
+  has a kernel over the other saves (its cosines to them, summing to 1), and a feature of a
+  save keeps the share of that kernel on the saves also holding it. A term the save's interest
+  shares keeps its weight, a term of that save alone loses it, and a stray save (like no
+  other) adds nothing, so the profile is what each interest's saves agree on (rescaled to the
+  mean's length). A paper is lifted further by whichever support it has. A reader whose saves
+  are one topic (the evaluation's "focused" readers) is served by `broad`: a paper close to
+  every save beats one very close to a few of them, where Rocchio's mean is fooled by a
+  strong match to a few saves. A reader with several small interests and stray saves (the
+  cold start) is served by `narrow`: a paper three saves agree on beats one the whole library
+  is lukewarm about, which one hyperplane through scattered saves cannot express, and a stray
+  save alone is not enough (the rank is 3, not 1). `g` is Rocchio's negative term, so generic
+  papers do not win on similarity alone.
+  Why the kernel, and not the share of the whole library holding a term (the previous
+  version): for a library of three interests of 3 saves and 2 stray saves, an interest's own
+  terms are held by 3 saves in 11, so that share weighed them at 3/11 while the terms the
+  interests have in common (the generic vocabulary of the field, held by most saves) kept
+  nearly full weight: the profile leaned towards what the interests share, i.e. generic
+  papers, the more so where every paper is near every other (language models). With the
+  kernel an interest's terms are agreed on by that interest (share ~1), what all saves share
+  still counts, and a one-interest library is agreed on as a whole, as before. The linear SVM
+  (Rocchio) does not have the previous version's bias: it weighs each save's terms alike.
   The cosine terms are a function of the candidate's own row of cosines (`score_from_cosines`)
-  and `base` of one sparse product per batch of libraries over the day's vocabulary, so a
-  dispatch pass scores many chats at once; a library's rescaling factor depends on the
-  library and the features only and is kept until the archive changes (`library_scales`).
+  and `base` of a few array operations per batch of libraries over the day's vocabulary (the
+  pairs of saves of a library holding a feature), so a dispatch pass scores many chats at
+  once; a library's kernels and rescaling factor depend on the library and the features only
+  and are kept until the archive changes (`library_state`).
   Measured (bench.recommend_eval, hit rate at 3, focused / cold start), dev readers: the SVM
   0.947 / 0.680, Rocchio alone 0.940 / 0.683, the mean of the 3 nearest saves (the first
-  version) 0.793 / 0.679, the two supports on plain Rocchio (the previous version) 0.966 /
-  0.723, this 0.976 / 0.732; the agreed profile did better on dev than plain Rocchio at each
-  of the grid's 8 other settings. Test readers: the SVM 0.922 / 0.673, this 0.933 / 0.659
-  (the previous version: 0.918 / 0.677). It beats the SVM for readers of one interest and
-  loses to it at the cold start, where dev said it would win. The split is by topic and test
-  topics are mostly about language models, where every paper is close to every other: on the
-  dev readers of dev's language-model topics alone (focused) the SVM had 0.923, the previous
-  version 0.935, this one ~0.946, so they did not predict the test cold start either. Four
-  test runs were made in all (two of the previous version; one of this before `genericness`
-  left a paper's cosine to itself out, when the dev grid chose g 1 and broad 8: 0.930 / 0.657).
-  Not better on dev: a votes prior, a hubness (CSLS) term, soft-max or power means of the
-  cosines, per-column (per save) normalisation, saves weighted by how they agree,
+  version) 0.793 / 0.679, the two supports on plain Rocchio 0.966 / 0.723, the profile agreed
+  by the whole library (the previous version) 0.976 / 0.732. Test readers: the SVM 0.922 /
+  0.673, the whole-library profile 0.933 / 0.659 (plain Rocchio with the supports: 0.918 /
+  0.677), so it lost the cold start on test where dev said it would win. The split is by
+  topic and test topics are mostly about language models. Four test runs were made in all
+  (two of the plain-Rocchio version; one of the whole-library profile before `genericness`
+  left a paper's cosine to itself out, when the dev grid chose g 1 and broad 8: 0.930 /
+  0.657); none of this version.
+  This version, on this session's corpus (2,738 papers, 206 days; the same code as the
+  previous version gave dev 0.972 / 0.711 here, the SVM 0.940 / 0.667): dev 0.970 / 0.743
+  at the defaults (the dev grid's pick, broad 8: 0.970 / 0.735); at each of the grid's 8
+  settings of g, narrow and broad the cold start gained 0.024-0.031 and focused readers lost
+  0.001-0.003 (at the defaults 4 of 601 trials changed: 1 better, 3 worse, near-ties). Cold
+  start readers drawn afresh from the dev topics (seeds 1-3 instead of 7): previous 0.765 /
+  0.753 / 0.732, this 0.793 / 0.787 / 0.759, the SVM 0.711 / 0.689 / 0.643; other library
+  shapes of dev topics (interests × saves + strays, previous → this, SVM): 2×3+2 0.777 →
+  0.803 (0.744), 3×4+3 0.729 → 0.751 (0.688), 4×2+2 0.624 → 0.656 (0.652), 3×3+0 0.787 →
+  0.801 (0.749), 2×6+1 0.869 → 0.884 (0.833), but one interest of 12 + 2 strays 0.981 → 0.970
+  (0.945) and of 12 + 0 0.967 → 0.961 (12 + 4: 0.938 → 0.939): for one interest the whole
+  library's consensus is a little better than each save's nearest saves'. On dev libraries
+  split by how alike their saves are (the denser half: language-model-like), the gain over
+  the previous version held in both halves (sparser 0.693 → 0.742, denser 0.727 → 0.743).
+  Also tried on dev (focused / cold start): a save and its k - 1 nearest saves as the
+  neighbourhood instead of the kernel (k 3: 0.959 / 0.743; k 6: 0.969 / 0.729), cosines
+  squared (0.968 / 0.750) or
+  centred on the saves' genericness (0.969 / 0.752: needs the saves' genericness per day,
+  no cache per library), a save counting itself (0.970 / 0.734), the larger or the mean of
+  the kernel share and the whole library's (0.971 / 0.742, 0.970 / 0.746), the kernel's
+  cosines over full rows (0.970 / 0.742); with the previous profile, `narrow` as the best
+  mean cosine to a save and its 2 or 3 nearest saves (0.963 / 0.715, 0.971 / 0.718).
+  Not better on dev before: a votes prior, a hubness (CSLS) term, soft-max or power means of
+  the cosines, per-column (per save) normalisation, saves weighted by how they agree,
   pseudo-relevance feedback, cosines centred on the archive mean, a switch between the two
   supports by how coherent the library looks (no better than the `max`), profiles per cluster
   of saves (average linkage: worse for both kinds), the agreed profile over the day's
@@ -55,7 +88,7 @@ Parameters are chosen on the evaluation's dev readers only.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +98,7 @@ from sklearn.svm import LinearSVC
 from bot.recommend.compute import Features
 
 SVM_NEGATIVES = 5_000  # the newest papers up to the day: the SVM's negatives, the archive mean
+PAIRS = 1 << 19  # pairs of saves holding a feature handled at a time (`_Runs.pairs`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,46 +180,131 @@ def _rank_value(ordered: np.ndarray, rank: float) -> np.ndarray:
     return np.asarray((1 - part) * ordered[:, low - 1] + part * ordered[:, high - 1])
 
 
-def _library_sums(rows: sparse.csr_matrix, size: int) -> sparse.csr_matrix:
-    """Per library (`size` consecutive `rows`): each feature's sum over its saved papers (real
-    part) and how many of them hold it (imaginary part), in one sparse product."""
-    libraries = rows.shape[0] // size
-    held = sparse.csr_matrix(
-        (rows.data.astype(np.complex64) + 1j, rows.indices, rows.indptr), shape=rows.shape
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """The stored values of libraries' rows (`size` consecutive rows each) grouped by library
+    and feature: a run is one library's saves holding one feature, in row order."""
+
+    saves: np.ndarray  # each value's row
+    values: np.ndarray  # float64
+    features: np.ndarray  # each value's feature (column)
+    starts: np.ndarray  # each run's first value
+    shared: np.ndarray  # the first value of each run of two saves or more
+    counts: np.ndarray  # … and how many saves it has
+
+    def pairs(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Every pair of values of one run from two saves (indexes of the one and the other),
+        at most about `PAIRS` pairs at a time (a library's common terms pair most of its
+        saves: a batch's pairs at once could take hundreds of MB). Runs of two saves, the
+        most common, pair directly."""
+        pairs = self.counts * (self.counts - 1)
+        ends = np.cumsum(pairs)
+        begin = 0
+        while begin < self.shared.size:
+            done = int(ends[begin - 1]) if begin else 0
+            end = max(begin + 1, int(np.searchsorted(ends, done + PAIRS, side="right")))
+            number, shared = self.counts[begin:end], self.shared[begin:end]
+            two = shared[number == 2]
+            more, count = shared[number > 2], number[number > 2]
+            square = count * count
+            run = np.repeat(np.arange(more.size), square)
+            offset = np.arange(int(square.sum())) - np.repeat(np.cumsum(square) - square, square)
+            first = more[run] + offset // count[run]
+            second = more[run] + offset % count[run]
+            apart = first != second
+            yield (
+                np.concatenate([two, two + 1, first[apart]]),
+                np.concatenate([two + 1, two, second[apart]]),
+            )
+            begin = end
+
+
+def _runs(rows: sparse.csr_matrix, size: int) -> _Runs:
+    """`rows` as runs (the values column by column, so a library's holders of a feature are
+    consecutive)."""
+    columns = sparse.csc_matrix(rows)
+    columns.sort_indices()
+    saves = columns.indices.astype(np.int64)
+    feature = np.repeat(np.arange(columns.shape[1]), np.diff(columns.indptr))
+    library = saves // size
+    edges = (library[1:] != library[:-1]) | (feature[1:] != feature[:-1])
+    starts = np.flatnonzero(np.concatenate([[True], edges])) if saves.size else saves
+    counts = np.diff(np.concatenate([starts, [saves.size]]))
+    return _Runs(
+        saves,
+        columns.data.astype(np.float64),
+        feature,
+        starts,
+        starts[counts > 1],  # one save: no pair
+        counts[counts > 1],
     )
-    adder = sparse.csr_matrix(
-        (
-            np.ones(libraries * size, dtype=np.complex64),
-            np.arange(libraries * size),
-            np.arange(0, libraries * size + 1, size),
-        ),
-        shape=(libraries, rows.shape[0]),
-    )
-    return sparse.csr_matrix(adder @ held)
 
 
-def _profiles(sums: sparse.csr_matrix, size: int, agreement: float) -> sparse.csr_matrix:
-    """The libraries' agreed profiles (not rescaled) from `_library_sums`: the mean row, each
-    feature times the share of saves holding it to the power `agreement`."""
-    data = (sums.data.real / size) * (sums.data.imag / size) ** agreement
-    return sparse.csr_matrix((data.astype(np.float32), sums.indices, sums.indptr), sums.shape)
+def _kernels(runs: _Runs, libraries: int, size: int) -> np.ndarray:
+    """The libraries' kernels (`library_state`) from their runs."""
+    kernels = np.zeros(libraries * size * size, dtype=np.float64)
+    for first, second in runs.pairs():
+        one, other = runs.saves[first], runs.saves[second]
+        product = runs.values[first] * runs.values[second]
+        kernels += np.bincount(one * size + other % size, product, kernels.size)
+    square = kernels.reshape(libraries, size, size)
+    total = square.sum(axis=2, keepdims=True)
+    return np.asarray(np.divide(square, total, out=np.zeros_like(square), where=total > 0))
 
 
-def library_scales(rows: sparse.csr_matrix, size: int, agreement: float) -> np.ndarray:
-    """Per library (`size` consecutive feature `rows`, all features): the length of its mean
-    row over the length of its agreed profile (`agreement_scores` multiplies by it)."""
-    sums = _library_sums(rows, size)
-    library = np.repeat(np.arange(sums.shape[0]), np.diff(sums.indptr))
+def _profile_runs(
+    runs: _Runs, size: int, kernels: np.ndarray, agreement: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The libraries' agreed profiles (not rescaled): the runs' first values and one value per
+    run, the mean over a library's saves of each save's value, times the share of the save's
+    `library_state` kernel weight on the other saves holding the feature, to the power
+    `agreement` (0: the mean row, Rocchio's). At any other power a run of one save is 0 and
+    left out."""
+    if agreement == 0:
+        if runs.values.size == 0:
+            return runs.starts, np.zeros(0, dtype=np.float64)
+        return runs.starts, np.asarray(np.add.reduceat(runs.values, runs.starts) / size)
+    if runs.shared.size == 0:
+        return runs.shared, np.zeros(0, dtype=np.float64)
+    flat = np.asarray(kernels, dtype=np.float64).ravel()
+    shares = np.zeros(runs.values.size, dtype=np.float64)
+    for first, second in runs.pairs():
+        heard = flat[runs.saves[first] * size + runs.saves[second] % size]
+        shares += np.bincount(first, heard, runs.values.size)
+    values = runs.values * shares**agreement  # 0 outside the shared runs
+    return runs.shared, np.asarray(np.add.reduceat(values, runs.shared) / size)
+
+
+def library_state(
+    rows: sparse.csr_matrix, size: int, agreement: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per library (`size` consecutive feature `rows`, all features): its scale and its
+    kernels, which depend on the library and the features only (a dispatch pass keeps them
+    until the archive changes).
+
+    The kernels (libraries × size × size) say how much each save hears each other save: its
+    cosines to the other saves over these rows, scaled to sum 1 (none to itself; all 0 for a
+    save that shares no feature with any other). A save of a small interest hears its
+    interest's other saves, a stray save no one, a save of a one-interest library all of the
+    library alike. The scale is the length of the library's mean row over the length of its
+    agreed profile (`agreement_scores` multiplies by it; 0 for a profile of no length)."""
+    libraries = rows.shape[0] // size if size else 0
+    if libraries == 0:
+        return np.zeros(0, dtype=np.float64), np.zeros((0, size, size), dtype=np.float32)
+    runs = _runs(sparse.csr_matrix(rows[: libraries * size]), size)
+    kernels = np.asarray(_kernels(runs, libraries, size), dtype=np.float32)
 
     def squared_length(power: float) -> np.ndarray:
-        values = _profiles(sums, size, power).data.astype(np.float64)
-        return np.bincount(library, weights=values**2, minlength=sums.shape[0])
+        starts, values = _profile_runs(runs, size, kernels, power)
+        library = runs.saves[starts] // size
+        lengths = np.bincount(library, weights=values**2, minlength=libraries)
+        return lengths.astype(np.float64)  # no values: ints
 
     mean_length, agreed_length = squared_length(0.0), squared_length(agreement)
     scale = np.divide(
         mean_length, agreed_length, out=np.zeros_like(mean_length), where=agreed_length > 0
     )
-    return np.asarray(np.sqrt(scale))
+    return np.asarray(np.sqrt(scale)), kernels
 
 
 def agreement_scores(
@@ -193,25 +312,37 @@ def agreement_scores(
     size: int,
     candidates: np.ndarray,
     scales: np.ndarray,
+    kernels: np.ndarray,
     params: ForYouParams = DEFAULT_PARAMS,
 ) -> np.ndarray:
     """Libraries × candidates: each candidate's dot product with each library's profile.
 
-    A library's profile is its mean row, each feature times the share of its saved papers that
-    hold it to the power `params.agreement`, rescaled to the mean row's length (`scales`, from
-    `library_scales`). A term every save holds keeps its weight, a term of one save in twelve a
-    twelfth of it (at power 1): the dot product measures what the saves agree on, not what any
-    one of them says. The rescaling keeps a library that agrees on little (three small
-    interests) from being scored down against the other terms. At power 0 the profile is the
-    mean row, and the dot product a candidate's mean cosine to the saves (Rocchio).
+    A library's profile is the mean of its saves' rows, each feature of a save times the share
+    of that save's kernel weight (`library_state`: its cosines to the other saves, summing to
+    1) on the saves that also hold the feature, to the power `params.agreement`, rescaled to
+    the mean row's length (`scales`, from `library_state`). A term the save's own interest
+    shares keeps its weight, a term no similar save holds loses it, and a stray save (like no
+    other save) adds nothing: the dot product measures what each interest's saves agree on,
+    not what one save says, nor only what the library as a whole has in common (in a library
+    of one interest every save hears all the others and the profile is the library's
+    consensus). The rescaling keeps a library that agrees on little from being scored down
+    against the other terms. At power 0 the profile is the mean row, and the dot product a
+    candidate's mean cosine to the saves (Rocchio).
 
     `rows` are the libraries' feature rows (`size` consecutive rows each) and `candidates` the
     candidates' rows as a dense array, both restricted to the same columns: any set holding
-    the candidates' features (the dot product needs no other), e.g. a day's vocabulary.
+    the candidates' features (the dot product needs no other), e.g. a day's vocabulary;
+    `kernels` come from the rows with all their columns.
     """
-    if size == 0 or rows.shape[0] == 0 or candidates.shape[0] == 0:
-        return np.zeros((rows.shape[0] // max(size, 1), candidates.shape[0]), dtype=np.float32)
-    agreed = _profiles(_library_sums(rows, size), size, params.agreement)
+    libraries = rows.shape[0] // max(size, 1)
+    if size == 0 or libraries == 0 or candidates.shape[0] == 0:
+        return np.zeros((libraries, candidates.shape[0]), dtype=np.float32)
+    runs = _runs(sparse.csr_matrix(rows[: libraries * size]), size)
+    starts, values = _profile_runs(runs, size, kernels, params.agreement)
+    agreed = sparse.csr_matrix(
+        (values.astype(np.float32), (runs.saves[starts] // size, runs.features[starts])),
+        shape=(libraries, rows.shape[1]),
+    )
     product = np.asarray(agreed @ candidates.T, dtype=np.float32)
     return product * np.asarray(scales, dtype=np.float32)[:, np.newaxis]
 
@@ -228,9 +359,9 @@ def reader_agreement(
     saved = features.strongest[list(library)]
     papers = features.strongest[list(candidates)]
     columns = np.unique(papers.indices)
-    scale = library_scales(saved, len(library), params.agreement)
+    scale, kernels = library_state(saved, len(library), params.agreement)
     dense = np.asarray(papers[:, columns].toarray(), dtype=np.float32)
-    scores = agreement_scores(saved[:, columns], len(library), dense, scale, params)
+    scores = agreement_scores(saved[:, columns], len(library), dense, scale, kernels, params)
     return np.asarray(scores[0], dtype=np.float32)
 
 

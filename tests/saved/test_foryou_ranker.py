@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
+from bot.recommend import serve
 from bot.recommend.compute import (
     KOREAN_WEIGHT,
     STRONGEST,
@@ -21,7 +22,7 @@ from bot.recommend.serve import (
     agreement_scores,
     foryou_scores,
     genericness,
-    library_scales,
+    library_state,
     reader_agreement,
     score_from_cosines,
     similarities,
@@ -152,10 +153,20 @@ def test_korean_features_weigh_half() -> None:
     assert DEFAULT_PARAMS.broad_weight > DEFAULT_PARAMS.narrow_weight > 0
 
 
+def _kernels(rows: np.ndarray) -> np.ndarray:
+    """The reference kernel of one library: each save's cosines to the others, none to
+    itself, each row scaled to sum 1 (a row of zeros stays zeros)."""
+    cosines = rows @ rows.T
+    np.fill_diagonal(cosines, 0.0)
+    total = cosines.sum(axis=1, keepdims=True)
+    kernels: np.ndarray = np.divide(cosines, total, out=np.zeros_like(cosines), where=total > 0)
+    return kernels
+
+
 def test_a_library_profile_weighs_what_its_saves_agree_on() -> None:
-    """A candidate holding the term every save holds beats one holding a term of one save
-    (plain cosines tie them); at power 0 the scores are the mean cosines (Rocchio); the
-    profile is rescaled to the mean row's length."""
+    """A candidate holding the term every save holds scores, one holding only a term of one
+    save (and filler) does not: a term no other save holds counts nothing; at power 0 the
+    scores are the mean cosines (Rocchio); the profile is rescaled to the mean row's length."""
     docs = [_doc(n, f"shared topic{n}", f"noise{n} other") for n in range(4)]
     docs += [_doc(4, "shared filler0", "more words"), _doc(5, "topic0 filler1", "more words")]
     docs += [_doc(10 + n, f"filler{n} topic{n % 4}", "more filler") for n in range(20)]
@@ -165,25 +176,77 @@ def test_a_library_profile_weighs_what_its_saves_agree_on() -> None:
     rocchio = reader_agreement(features, library, candidates, ForYouParams(agreement=0.0))
     assert rocchio == pytest.approx(cosines.mean(axis=1), abs=1e-6)
     agreed = reader_agreement(features, library, candidates)
-    assert agreed[0] > agreed[1]
-    assert agreed[0] / agreed[1] > rocchio[0] / rocchio[1] * 2  # one save in four: a quarter
+    assert agreed[0] > 0 == agreed[1]
     saved = features.matrix[library]
-    mean = np.linalg.norm(np.asarray(saved.mean(axis=0)).ravel())
-    profile = np.asarray(saved.mean(axis=0)).ravel() * (saved.toarray() > 0).mean(axis=0)
-    scale = library_scales(saved, 4, 1.0)[0]
-    assert np.linalg.norm(profile) * scale == pytest.approx(mean, rel=1e-5)
+    dense = saved.toarray().astype(np.float64)
+    mean = np.linalg.norm(dense.mean(axis=0))
+    profile = (dense * (_kernels(dense) @ (dense > 0))).mean(axis=0)
+    scales, kernels = library_state(saved, 4, 1.0)
+    assert kernels[0] == pytest.approx(_kernels(dense), abs=1e-6)
+    assert np.linalg.norm(profile) * scales[0] == pytest.approx(mean, rel=1e-5)
 
 
-def test_agreement_of_many_libraries_is_each_library_alone() -> None:
+def test_each_interest_agrees_on_its_own_terms_and_a_stray_save_adds_nothing() -> None:
+    """A library of two small interests and a stray save: each save hears its own interest's
+    saves only, the stray save no one; a paper on either interest gets the profile's full
+    weight of its terms (not the share of the whole library holding them), one on the stray
+    save's subject nothing."""
+    docs = [_doc(n, "alpha topic", "alphaword") for n in range(3)]
+    docs += [_doc(3 + n, "beta subject", "betaword") for n in range(3)]
+    docs += [_doc(6, "gamma stray", "gammaword")]
+    docs += [_doc(7, "alpha topic", "alphaword"), _doc(8, "beta subject", "betaword")]
+    docs += [_doc(9, "gamma stray", "gammaword")]
+    docs += [_doc(20 + n, f"filler{n} paper", "more filler") for n in range(20)]
+    features = build_features(docs)
+    library = list(range(7))
+    scales, kernels = library_state(features.strongest[library], 7, 1.0)
+    alpha, beta, stray = kernels[0, 0], kernels[0, 3], kernels[0, 6]
+    assert alpha[[1, 2]].sum() == pytest.approx(1.0)
+    assert alpha[0] == 0
+    assert beta[[4, 5]].sum() == pytest.approx(1.0)
+    assert stray.sum() == 0
+    assert kernels[0, :, 6].sum() == 0
+    agreed = reader_agreement(features, library, [7, 8, 9])
+    assert agreed[0] > 0
+    assert agreed[1] > 0
+    assert agreed[2] == 0
+    rocchio = reader_agreement(features, library, [7, 8, 9], ForYouParams(agreement=0.0))
+    assert rocchio[2] > 0  # the mean of the saves holds the stray save's terms
+
+
+def test_a_library_agreeing_on_nothing_has_no_profile() -> None:
+    """One save, or saves sharing no feature: every kernel and scale is 0 and so is the
+    agreement (the cosine supports still rank the day)."""
+    features = build_features(_archive())
+    for library in ([0], [0, 11]):
+        scales, kernels = library_state(features.strongest[library], len(library), 1.0)
+        assert scales.tolist() == [0.0]
+        assert (kernels == 0).all()
+        assert reader_agreement(features, library, [5, 15]).tolist() == [0.0, 0.0]
+    assert foryou_scores(features, [0], [5, 15]).argmax() == 0  # the video paper
+
+
+@pytest.mark.parametrize("pairs", [None, 2])
+def test_agreement_of_many_libraries_is_each_library_alone(
+    monkeypatch: pytest.MonkeyPatch, pairs: int | None
+) -> None:
     """Libraries of one size scored together get each library's own scores (the dispatch
-    pass's batches), over any columns holding the candidates' features."""
+    pass's batches), over any columns holding the candidates' features, with the pairs of
+    saves handled all at once (each library alone) or a few at a time (the batch)."""
     features = build_features(_archive())
     libraries = np.array([[0, 1, 2], [10, 11, 25], [20, 21, 22]])
     candidates = [5, 15, 35]
-    rows = features.matrix[libraries.ravel()]
-    scales = library_scales(rows, 3, DEFAULT_PARAMS.agreement)
-    dense = features.matrix[candidates].toarray()
-    together = agreement_scores(rows, 3, dense, scales)
+    rows = features.strongest[libraries.ravel()]
+    with monkeypatch.context() as patch:
+        if pairs is not None:
+            patch.setattr(serve, "PAIRS", pairs)
+        scales, kernels = library_state(rows, 3, DEFAULT_PARAMS.agreement)
+        dense = features.strongest[candidates].toarray()
+        together = agreement_scores(rows, 3, dense, scales, kernels)
+    for n, library in enumerate(libraries):
+        alone_scales, alone_kernels = library_state(features.strongest[library], 3, 1.0)
+        assert scales[n] == pytest.approx(alone_scales[0])
+        assert kernels[n] == pytest.approx(alone_kernels[0])
     for n, library in enumerate(libraries):
         alone = reader_agreement(features, library.tolist(), candidates)
         assert together[n] == pytest.approx(alone, abs=1e-6)

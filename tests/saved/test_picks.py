@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from bot.digest.models import Paper
-from bot.recommend import MIN_SAVED, picks
+from bot.recommend import MIN_SAVED, picks, serve
 from bot.recommend.compute import Features, build_features
 from bot.recommend.picks import MIN_SCORE, PICKS, PassPicks, library_scores
 from bot.recommend.serve import genericness, reader_agreement
@@ -75,9 +75,10 @@ def test_batch_picks_equal_each_chat_ranked_alone(
 ) -> None:
     """Two batches of chats on two days (libraries of every size, saves among the day's papers,
     unknown and repeated ids, shuffled candidates) get exactly the single-chat ranker's picks."""
-    if chunked:  # the scorer and the dense columns a few values at a time
+    if chunked:  # the scorer, the dense columns and the pairs of saves a few at a time
         monkeypatch.setattr(picks, "SCORE_CHUNK", 50)
         monkeypatch.setattr(picks, "DENSE_CHUNK", 500)
+        monkeypatch.setattr(serve, "PAIRS", 7)
     rng = random.Random(16)
     features = build_features(_archive(150, rng))
     ids = list(features.rows)
