@@ -7,14 +7,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from alembic import command
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content.ingest import ingest
 from storage.author_search import search_authors
-from storage.db import alembic_config, create_engine, session_factory, upgrade
+from storage.db import create_engine, session_factory, upgrade
 from tests.storage.test_archive import make_digest, make_paper
+from tests.storage.test_reindex import _downgrade_to
 
 _COUNTED = (
     "SELECT a.name, a.paper_count, "
@@ -75,12 +75,6 @@ async def test_counts_follow_new_and_replaced_author_lists(database_url: str) ->
         ]
     finally:
         await engine.dispose()
-
-
-def _downgrade_to(connection: Connection, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.downgrade(config, revision)
 
 
 async def test_upgrade_counts_an_older_archives_authors(
