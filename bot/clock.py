@@ -53,6 +53,7 @@ class DeliveryRuntime:
     restart_pause: float = 1.0  # doubling up to RESTART_PAUSE_CAP while the engine keeps dying
     summaries: BackgroundSummaries | None = field(default=None, init=False)  # when configured
     first_poll: asyncio.Task[None] | None = field(default=None, init=False)
+    warming: asyncio.Task[None] | None = field(default=None, init=False)  # features after a poll
     polling: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)  # one poll at a time
     restarts: int = field(default=0, init=False)  # in a row: reset after a run of RESTART_RESET
     # Monotonic times for /healthz: the last poll without a failed source, and when polling
@@ -123,7 +124,19 @@ class DeliveryRuntime:
             )
             today = services.clock().astimezone(dt.UTC).date()
             self.summaries.request(report.days | {today, today - dt.timedelta(days=1)})
+        if report.stored and FEATURES_KEY in self.shared:
+            # Someone is served "for you": rebuild its features now, in the background, so
+            # the dispatch pass the new day starts finds them ready (a build is seconds).
+            self.warming = asyncio.create_task(self._warm_features(), name="paperboy-features")
         return report
+
+    async def _warm_features(self) -> None:
+        """Bring the "for you" features up to the archive (errors logged: dispatch retries)."""
+        try:
+            async with self.services.sessions() as session:
+                await self.feature_cache().get(session)
+        except Exception:
+            log.exception("warming the for-you features failed")
 
     def feature_cache(self) -> FeatureCache:
         """The archive's features for "for you" (made on first use, shared with /foryou)."""
@@ -196,10 +209,11 @@ class DeliveryRuntime:
     async def shutdown(self) -> None:
         """Stop the engine loop and close its bot."""
         self.stop.set()
-        if self.first_poll is not None and not self.first_poll.done():
-            self.first_poll.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.first_poll
+        for task in (self.first_poll, self.warming):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self.summaries is not None:
             await self.summaries.aclose()
         if self._restart is not None:

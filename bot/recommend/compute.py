@@ -147,13 +147,19 @@ class FeatureCache:
     builds: int = field(default=0)
     window: int | None = FEATURE_WINDOW  # None: the whole archive (offline evaluation)
 
+    building: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
+
     async def get(self, session: AsyncSession) -> Features:
-        """The current archive's features (one cheap version query when nothing changed)."""
-        version = await archive_version(session)
-        if self.features is None or version != self.version:
-            # A thread: a big archive's fit takes a while and the bot keeps answering meanwhile.
-            docs = await paper_documents(session, newest=self.window)
-            self.features = await asyncio.to_thread(build_features, docs)
-            self.version = version
-            self.builds += 1
-        return self.features
+        """The current archive's features (one cheap version query when nothing changed).
+
+        One build at a time: a dispatch pass asking while the warm-up after a poll builds
+        (bot.clock) waits for that build instead of starting its own."""
+        async with self.building:
+            version = await archive_version(session)
+            if self.features is None or version != self.version:
+                # A thread: a big archive's fit takes a while; the bot keeps answering.
+                docs = await paper_documents(session, newest=self.window)
+                self.features = await asyncio.to_thread(build_features, docs)
+                self.version = version
+                self.builds += 1
+            return self.features

@@ -99,3 +99,50 @@ async def test_a_group_learns_from_what_was_saved_there(day: Day) -> None:
     await day.deliver()
     assert "✨ For you" in "\n".join(day.emulator.texts(-405))
     assert "✨ For you" not in "\n".join(day.emulator.texts(-406))
+
+
+async def test_a_poll_that_stores_a_day_rebuilds_the_features_before_dispatch(day: Day) -> None:
+    """Once someone is served, a poll storing new papers rebuilds the features in the
+    background, so the next dispatch pass finds them ready; a poll storing nothing does not."""
+    from bot.clock import DeliveryRuntime
+    from bot.content.sources import parse_sources
+    from bot.services import Services
+
+    runtime = DeliveryRuntime(
+        Services(day.settings, day.sessions, day.clock),
+        parse_sources([str(day.folder)]),
+        day.policy,
+    )
+    await runtime.poll()  # nobody served yet: no features are built
+    assert runtime.warming is None
+    cache = runtime.feature_cache()
+    async with day.sessions() as session:
+        await cache.get(session)
+    assert cache.builds == 1
+
+    blocks = sample_blocks()
+    day.write(dt.date(2025, 1, 25), digest_text(dt.date(2025, 1, 25), blocks[:3]))
+    report = await runtime.poll()
+    assert report.stored == 1
+    assert runtime.warming is not None
+    await runtime.warming
+    assert cache.builds == 2
+
+    await _save(day, 601, VIDEO)
+    await day.subscribe(601, top_n=2, language="en")
+    day.clock.at(seoul(25, 9, 0))
+    async with day.sessions.begin() as session:
+        await dispatch(
+            session,
+            now=day.clock(),
+            settings=day.settings,
+            policy=day.policy,
+            features=runtime.feature_cache,
+        )
+    assert cache.builds == 2  # the pass used the warmed features
+
+    warmed = runtime.warming
+    await runtime.poll()  # nothing new stored: no rebuild
+    assert runtime.warming is warmed
+    assert cache.builds == 2
+    await runtime.shutdown()
