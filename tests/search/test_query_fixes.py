@@ -28,6 +28,7 @@ from storage.digest_store import store_digest
 from storage.search import search_papers
 from storage.search_query import fts5_expression, tsquery_expression
 from storage.search_ranking import title_boost
+from tests.search.archive import digest_session
 
 DIGEST = """## Daily Papers (2025-01-27)
 
@@ -271,12 +272,8 @@ Authors: Ann Lee
 @pytest.fixture
 async def compounds(database_url: str) -> AsyncIterator[AsyncSession]:
     """A fresh archive holding the papers above."""
-    engine = create_engine(database_url)
-    async with session_factory(engine)() as session:
-        await store_digest(session, digest=parse_digest(COMPOUNDS, source="c.md"), source="c.md")
-        await session.commit()
+    async with digest_session(database_url, COMPOUNDS, source="c.md") as session:
         yield session
-    await engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -486,14 +483,7 @@ async def test_papers_with_the_whole_query_rank_above_the_loose_fallback(
 ) -> None:
     """Too few papers have both words, so papers with either are added, but below every paper
     that has both, however weakly (a title full of one word and many votes do not lift them)."""
-    engine = create_engine(database_url)
-    try:
-        async with session_factory(engine)() as session:
-            digest = parse_digest(LOOSE_DIGEST, source="l.md")
-            await store_digest(session, digest=digest, source="l.md")
-            await session.commit()
-            found = await _ids(session, "sparse autoencoder")
-    finally:
-        await engine.dispose()
+    async with digest_session(database_url, LOOSE_DIGEST, source="l.md") as session:
+        found = await _ids(session, "sparse autoencoder")
     assert found[0] == "2502.00001"
     assert set(found[1:]) == {"2502.00002", "2502.00003"}

@@ -14,15 +14,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.digest import parse_digest
 from storage import search
 from storage.analysis import analyze, parse_query, term_tokens
 from storage.author_search import search_authors
-from storage.db import create_engine, session_factory
-from storage.digest_store import store_digest
 from storage.search import search_papers
 from storage.search_index import index_papers, rebuild_index
 from storage.search_query import query_terms
+from tests.search.archive import digest_session
 
 DIGEST = """## Daily Papers (2024-10-21)
 
@@ -88,12 +86,8 @@ HOSTILE = [
 @pytest.fixture
 async def session(database_url: str) -> AsyncIterator[AsyncSession]:
     """A session on a fresh database holding the three-paper digest."""
-    engine = create_engine(database_url)
-    async with session_factory(engine)() as session:
-        await store_digest(session, digest=parse_digest(DIGEST, source="t.md"), source="t.md")
-        await session.commit()
+    async with digest_session(database_url, DIGEST) as session:
         yield session
-    await engine.dispose()
 
 
 async def _ids(session: AsyncSession, query: str) -> list[str]:
