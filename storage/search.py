@@ -490,9 +490,9 @@ async def search_papers(
         for tier, found in enumerate((candidates, loose)):
             for arxiv_id, text_score, votes, day in found:
                 score = combined_score(text_score, votes=votes, age_days=(newest - day).days)
-                if tiers.get(arxiv_id, tier) == tier:
-                    scored[arxiv_id] = max(score, scored.get(arxiv_id, 0.0))
-                    tiers[arxiv_id] = tier
+                if tiers.setdefault(arxiv_id, tier) < tier:
+                    continue  # a whole-query match the fallback found again
+                scored[arxiv_id] = max(score, scored.get(arxiv_id, 0.0))
     # A paper with the whole query ranks above those the loose fallback found with part of it.
     ranked = sorted(scored.items(), key=lambda item: (tiers.get(item[0], 0), -item[1], item[0]))
     ranked = ranked[offset : offset + limit]
