@@ -136,21 +136,26 @@ async def build(url: str, digests: list[Digest]) -> float:
     return time.perf_counter() - started
 
 
-async def measure(url: str, texts: list[str]) -> list[float]:
-    """Milliseconds of each full `search_papers` call (one session, as a handler would)."""
+async def measure(url: str, texts: list[str], repeat: int = 1) -> list[float]:
+    """Milliseconds of each full `search_papers` call (one session, as a handler would): with
+    `repeat` passes over all the queries, each query's median over them (a shared machine's
+    slow minute then moves a figure less)."""
     engine = create_engine(url)
-    timings = []
+    passes: list[list[float]] = []
     try:
         async with session_factory(engine)() as session:
             for query in texts[:20]:
                 await search_papers(session, query=query)  # warm caches
-            for query in texts:
-                started = time.perf_counter()
-                await search_papers(session, query=query)
-                timings.append((time.perf_counter() - started) * 1000)
+            for _ in range(max(repeat, 1)):
+                timings = []
+                for query in texts:
+                    started = time.perf_counter()
+                    await search_papers(session, query=query)
+                    timings.append((time.perf_counter() - started) * 1000)
+                passes.append(timings)
     finally:
         await engine.dispose()
-    return timings
+    return [statistics.median(times) for times in zip(*passes, strict=True)]
 
 
 def index_bytes(path: str) -> tuple[int, int]:
@@ -204,7 +209,7 @@ def run_sqlite(args: argparse.Namespace, digests: list[Digest], texts: list[str]
         url = f"sqlite+aiosqlite:///{path}"
         reuse = args.keep is not None and args.keep.exists()
         seconds = None if reuse else asyncio.run(build(url, digests))
-        timings = asyncio.run(measure(url, texts))
+        timings = asyncio.run(measure(url, texts, args.repeat))
         return Figures(seconds, timings, *index_bytes(path))
 
 
@@ -223,7 +228,7 @@ def run_postgres(args: argparse.Namespace, digests: list[Digest], texts: list[st
         if not reuse:
             seconds = asyncio.run(build(url, digests))
             asyncio.run(_admin(url, "VACUUM ANALYZE"))
-        timings = asyncio.run(measure(url, texts))
+        timings = asyncio.run(measure(url, texts, args.repeat))
         return Figures(seconds, timings, *asyncio.run(postgres_index_bytes(url)))
     finally:
         if args.keep_postgres is None:
@@ -272,6 +277,9 @@ def main() -> None:
         help="with --postgres: build into (or reuse) this database and keep it",
     )
     parser.add_argument("--slowest", type=int, default=0, help="print the N slowest queries")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="time every query N times, take each one's median"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     corpus = load_corpus(args.corpus)
@@ -293,6 +301,7 @@ def main() -> None:
         "backend": "postgresql" if args.postgres else "sqlite",
         "papers": papers,
         "queries": len(timings),
+        "repeat": args.repeat,
         "p50_ms": round(percentile(timings, 0.5), 2),
         "p95_ms": round(percentile(timings, 0.95), 2),
         "p99_ms": round(percentile(timings, 0.99), 2),

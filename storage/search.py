@@ -52,7 +52,7 @@ from storage.search_query import (
     query_terms,
     tsquery_expression,
 )
-from storage.search_ranking import combined_score, title_boost
+from storage.search_ranking import TitleBoost, combined_score
 
 _CANDIDATES = 200
 # A query matching more papers ranks only this many, the newest indexed (see the docstring).
@@ -163,10 +163,8 @@ def _scored(
     rows: Sequence[Any], positive: list[list[list[str]]]
 ) -> list[tuple[str, float, int | None, dt.date]]:
     """(arxiv_id, text score × title boost, votes, day) of candidate rows."""
-    return [
-        (row[0], float(row[1]) * title_boost(positive, row[4]), row[2], _as_date(row[3]))
-        for row in rows
-    ]
+    boost = TitleBoost(positive)
+    return [(row[0], float(row[1]) * boost(row[4]), row[2], _as_date(row[3])) for row in rows]
 
 
 _RANK = "search_fts.rank MATCH 'bm25(5.0, 3.0, 1.0)'"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 
 from storage.analysis import PREFIX
 
@@ -13,45 +12,57 @@ TITLE_WEIGHT = 2.0  # score × (1 + TITLE_WEIGHT × share of query terms found i
 HEAD_CREDIT = 0.5  # a term whose English phrase has only its last word in the title
 
 
+class TitleBoost:
+    """1 + 2 × the share of query terms found in a title: a title match means "about this".
+
+    A term counts 1 when one of its alternatives is in the title, `HEAD_CREDIT` when only the
+    last word of an English translation of a Korean term is (its head noun: `segmentation` of
+    *semantic segmentation*). Built once per query: each term's alternatives are one compiled
+    pattern, as a query ranks hundreds of candidates' titles.
+    """
+
+    def __init__(self, positive: list[list[list[str]]]) -> None:
+        self._terms = [_term_patterns(alternatives) for alternatives in positive]
+
+    def __call__(self, title_tokens: str) -> float:
+        if not self._terms or not title_tokens:
+            return 1.0
+        spaced = f" {title_tokens} "
+        found = 0.0
+        for whole, head in self._terms:
+            if whole.search(spaced):
+                found += 1.0
+            elif head is not None and head.search(spaced):
+                found += HEAD_CREDIT
+        return 1.0 + TITLE_WEIGHT * found / len(self._terms)
+
+
 def title_boost(positive: list[list[list[str]]], title_tokens: str) -> float:
-    """1 + 2 × the share of query terms found in the title: a title match means "about this"."""
-    if not positive or not title_tokens:
-        return 1.0
-    words = f" {title_tokens} "
-    found = sum(_title_credit(alternatives, words) for alternatives in positive)
-    return 1.0 + TITLE_WEIGHT * found / len(positive)
+    """`TitleBoost` of one title."""
+    return TitleBoost(positive)(title_tokens)
 
 
-def _title_credit(alternatives: list[list[str]], spaced: str) -> float:
-    """1 when an alternative is in the title; `HEAD_CREDIT` when only the last word of an
-    English translation of a Korean term is (its head noun: `segmentation` of *semantic
-    segmentation*)."""
-    if any(_in_tokens(tokens, spaced) for tokens in alternatives):
-        return 1.0
-    korean = any(not tokens[0].isascii() for tokens in alternatives)
-    if korean and any(
-        len(tokens) > 1 and tokens[-1].isascii() and _in_tokens(tokens[-1:], spaced)
+def _term_patterns(alternatives: list[list[str]]) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
+    """A term's pattern finding any alternative in a spaced token string, and (for a Korean
+    term) the one finding the last word of an English alternative of several words."""
+    whole = re.compile("|".join(_phrase(tokens) for tokens in alternatives) or "(?!)")
+    korean = any(not tokens[0].isascii() for tokens in alternatives if tokens)
+    heads = [
+        _phrase(tokens[-1:])
         for tokens in alternatives
-    ):
-        return HEAD_CREDIT
-    return 0.0
+        if korean and len(tokens) > 1 and tokens[-1].isascii()
+    ]
+    return whole, re.compile("|".join(heads)) if heads else None
 
 
-def _in_tokens(tokens: list[str], spaced: str) -> bool:
-    """Whether the phrase `tokens` occurs in `spaced` (tokens between single spaces)."""
-    if not any(token.endswith(PREFIX) for token in tokens):
-        return f" {' '.join(tokens)} " in spaced
-    return _phrase_pattern(tuple(tokens)).search(spaced) is not None
-
-
-@lru_cache(maxsize=1024)
-def _phrase_pattern(tokens: tuple[str, ...]) -> re.Pattern[str]:
-    """A regular expression finding a phrase with prefix tokens in a spaced token string."""
+def _phrase(tokens: list[str]) -> str:
+    """The pattern of a phrase between single spaces, a prefix token matching its longer
+    forms."""
     parts = [
         re.escape(token.removesuffix(PREFIX)) + (r"\S*" if token.endswith(PREFIX) else "")
         for token in tokens
     ]
-    return re.compile(" " + " ".join(parts) + " ")
+    return "(?: " + " ".join(parts) + " )"
 
 
 def combined_score(text_score: float, *, votes: int | None, age_days: int) -> float:
