@@ -4,12 +4,15 @@
 Passes (each planned in full, then rolled back, so all see the same database): `baseline`, every
 chat's `for_you` off (today's pass); `cold`, for you on and a new feature cache (the archive's
 features are built inside the pass, as on the first pass after the archive changed); `warm`,
-the cache kept from the cold pass (every other pass of the day). Saved papers are drawn
+the cache kept from the cold pass (every other pass of the day); `after_poll`, a new cache whose
+features and served libraries' kernels were computed before the pass, as the warm-up after a
+poll that stored papers does (`warm_for_you`: the day's first pass). Saved papers are drawn
 uniformly from the newest `FEATURE_WINDOW` papers (the worst case: a pass touches most of the
-features). `--repeat` rounds of the three passes, interleaved, each figure their median (on a
+features). `--repeat` rounds of the four passes, interleaved, each figure their median (on a
 shared machine one pass swings by half or more); each pass also in the process's CPU seconds
 (SQLite's thread included), which other processes on the machine hardly move.
-Last line: `{"bench": "foryou", "baseline_s", "cold_s", "warm_s", "warm_ratio", "cold_ratio",
+Last line: `{"bench": "foryou", "baseline_s", "cold_s", "warm_s", "after_poll_s", "warm_ratio",
+"cold_ratio", "after_poll_ratio",
 "baseline_cpu_s", …, "warm_cpu_ratio", "cold_cpu_ratio", "runs": {"baseline_s": […], …}, …}`.
 """
 
@@ -34,6 +37,7 @@ from bench.memory import add_today, default_archive, ensure_archive, subscribe, 
 from bench.search import DEFAULT_CORPUS
 from bot.config import load_settings
 from bot.delivery.dispatch import DispatchReport, SchedulePolicy, dispatch
+from bot.delivery.foryou import warm_for_you
 from bot.recommend.compute import FEATURE_WINDOW, FeatureCache
 from storage.chats import Chat
 from storage.db import create_engine, session_factory
@@ -95,19 +99,34 @@ async def timed_pass(
     return seconds, cpu, report, sections
 
 
+async def primed(url: str) -> FeatureCache:
+    """A new feature cache warmed as after a poll that stored papers (bot.clock's
+    `warm_for_you`: the features built, the served libraries' kernels computed)."""
+    engine = create_engine(url)
+    cache = FeatureCache()
+    try:
+        async with session_factory(engine)() as session:
+            await warm_for_you(session, cache)
+    finally:
+        await engine.dispose()
+    return cache
+
+
 async def bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """Seed, then `--repeat` rounds of the three passes."""
+    """Seed, then `--repeat` rounds of the four passes."""
     await add_today(url, args.corpus)
     await subscribe(url, args.chats)
     papers = await save_papers(url, args.chats, args.saved, args.seed)
-    names = ("baseline_s", "cold_s", "warm_s", "baseline_cpu_s", "cold_cpu_s", "warm_cpu_s")
+    passes = ("baseline", "cold", "warm", "after_poll")
+    names = [f"{name}_s" for name in passes] + [f"{name}_cpu_s" for name in passes]
     runs: dict[str, list[float]] = {name: [] for name in names}
     for _ in range(max(1, args.repeat)):
         baseline, baseline_cpu, report, _ = await timed_pass(url, for_you=False, cache=None)
         cache = FeatureCache()
         cold, cold_cpu, _, sections = await timed_pass(url, for_you=True, cache=cache)
         warm, warm_cpu, _, _ = await timed_pass(url, for_you=True, cache=cache)
-        seconds = (baseline, cold, warm, baseline_cpu, cold_cpu, warm_cpu)
+        poll, poll_cpu, _, _ = await timed_pass(url, for_you=True, cache=await primed(url))
+        seconds = (baseline, cold, warm, poll, baseline_cpu, cold_cpu, warm_cpu, poll_cpu)
         for name, value in zip(names, seconds, strict=True):
             runs[name].append(round(value, 2))
     median = {name: statistics.median(values) for name, values in runs.items()}
@@ -121,8 +140,10 @@ async def bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
         **{name: round(seconds, 2) for name, seconds in median.items()},
         "warm_ratio": round(median["warm_s"] / median["baseline_s"], 2),
         "cold_ratio": round(median["cold_s"] / median["baseline_s"], 2),
+        "after_poll_ratio": round(median["after_poll_s"] / median["baseline_s"], 2),
         "warm_cpu_ratio": round(median["warm_cpu_s"] / median["baseline_cpu_s"], 2),
         "cold_cpu_ratio": round(median["cold_cpu_s"] / median["baseline_cpu_s"], 2),
+        "after_poll_cpu_ratio": round(median["after_poll_cpu_s"] / median["baseline_cpu_s"], 2),
         "runs": runs,
         "feature_builds": cache.builds,  # in a cold pass and the warm one after it
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -140,7 +161,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chats", type=int, default=10_000)
     parser.add_argument("--saved", type=int, default=20, help="saved papers per chat")
     parser.add_argument("--seed", type=int, default=16)
-    parser.add_argument("--repeat", type=int, default=3, help="rounds of the three passes")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the four passes")
     return parser.parse_args(argv)
 
 

@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.content.sources import Poller, PollReport, Source, configured_sources
 from bot.delivery.dispatch import DispatchReport, SchedulePolicy, dispatch, settle_readiness
 from bot.delivery.engine import DeliveryEngine, build_delivery_bot
+from bot.delivery.foryou import warm_for_you
 from bot.delivery.ratelimit import Limits, RateScheduler
 from bot.recommend import FEATURES_KEY
 from bot.services import SERVICES_KEY, Services
@@ -131,10 +132,11 @@ class DeliveryRuntime:
         return report
 
     async def _warm_features(self) -> None:
-        """Bring the "for you" features up to the archive (errors logged: dispatch retries)."""
+        """Bring the "for you" features up to the archive and compute the served libraries'
+        kernels (errors logged: dispatch retries)."""
         try:
             async with self.services.sessions() as session:
-                await self.feature_cache().get(session)
+                await warm_for_you(session, self.feature_cache())
         except Exception:
             log.exception("warming the for-you features failed")
 

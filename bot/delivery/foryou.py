@@ -13,10 +13,12 @@ per due day (bot.recommend.picks).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest.models import Paper
@@ -30,6 +32,29 @@ if TYPE_CHECKING:  # scikit-learn loads only when some chat is served
     from bot.recommend.picks import PassPicks
 
 FeatureSource = Callable[[], "FeatureCache"]
+WARM_BATCH = 1000  # chats whose libraries are loaded at a time by `warm_for_you`
+
+
+async def warm_for_you(session: AsyncSession, cache: FeatureCache) -> int:
+    """Bring the cache's features up to the archive, then compute the kernels of every library
+    a pass would serve (subscribed chats with "for you" on), so the next dispatch pass only
+    looks them up (bot.clock calls it after a poll that stored papers). The array work runs
+    in a thread: the bot keeps answering. Returns how many libraries are served."""
+    from bot.recommend.picks import warm_libraries
+
+    features = await cache.get(session)
+    query = (
+        select(Chat.chat_id)
+        .where(Chat.subscribed.is_(True), Chat.active.is_(True), Chat.for_you.is_(True))
+        .order_by(Chat.chat_id)
+    )
+    chat_ids = list((await session.scalars(query)).all())
+    served = 0
+    for start in range(0, len(chat_ids), WARM_BATCH):
+        found = await library_of_chats(session, chat_ids=chat_ids[start : start + WARM_BATCH])
+        libraries = [ids for ids in found.values() if len(ids) >= MIN_SAVED]
+        served += await asyncio.to_thread(warm_libraries, features, libraries)
+    return served
 
 
 class ForYouPass:

@@ -119,6 +119,25 @@ def _libraries(features: Features, rows: np.ndarray) -> tuple[np.ndarray, np.nda
     return scales, np.stack([known[key][1] for key in keys])
 
 
+WARM_CHUNK = 1000  # libraries of one size whose kernels are computed together when warming
+
+
+def warm_libraries(features: Features, libraries: Sequence[Sequence[str]]) -> int:
+    """Compute and keep the kernels and scales (`_libraries`) of these libraries (saved ids,
+    newest first, as `PassPicks.start_batch` takes them) that the features have not seen:
+    the warm-up after a poll does it, so the day's first pass only looks them up. Returns how
+    many libraries were served (at least `MIN_SAVED` papers the features know)."""
+    by_size: dict[int, list[list[int]]] = defaultdict(list)
+    for ids in libraries:
+        rows = features.rows_of(ids)
+        if len(rows) >= MIN_SAVED:
+            by_size[len(rows)].append(rows)
+    for group in by_size.values():
+        for start in range(0, len(group), WARM_CHUNK):
+            _libraries(features, np.array(group[start : start + WARM_CHUNK], dtype=np.intp))
+    return sum(len(group) for group in by_size.values())
+
+
 def _score_chats(
     day: _Day, rows: np.ndarray, scales: np.ndarray, kernels: np.ndarray
 ) -> np.ndarray:

@@ -120,6 +120,9 @@ async def test_a_poll_that_stores_a_day_rebuilds_the_features_before_dispatch(da
         await cache.get(session)
     assert cache.builds == 1
 
+    await _save(day, 601, VIDEO)
+    await day.subscribe(601, top_n=2, language="en")
+    await day.subscribe(602, top_n=2, language="en")  # no saves: nothing to warm
     blocks = sample_blocks()
     day.write(dt.date(2025, 1, 25), digest_text(dt.date(2025, 1, 25), blocks[:3]))
     report = await runtime.poll()
@@ -127,9 +130,10 @@ async def test_a_poll_that_stores_a_day_rebuilds_the_features_before_dispatch(da
     assert runtime.warming is not None
     await runtime.warming
     assert cache.builds == 2
+    assert cache.features is not None
+    kernels = dict(cache.features.libraries)  # the served library's, computed by the warm-up
+    assert len(kernels) == 1
 
-    await _save(day, 601, VIDEO)
-    await day.subscribe(601, top_n=2, language="en")
     day.clock.at(seoul(25, 9, 0))
     async with day.sessions.begin() as session:
         await dispatch(
@@ -140,6 +144,10 @@ async def test_a_poll_that_stores_a_day_rebuilds_the_features_before_dispatch(da
             features=runtime.feature_cache,
         )
     assert cache.builds == 2  # the pass used the warmed features
+    assert cache.features.libraries == kernels  # and the warmed kernels, not computed again
+    assert all(cache.features.libraries[key] is kept for key, kept in kernels.items())
+    await day.deliver()
+    assert "✨ For you" in "\n".join(day.emulator.texts(601))
 
     warmed = runtime.warming
     await runtime.poll()  # nothing new stored: no rebuild

@@ -14,9 +14,7 @@ def _contains(tokens: list[str], spaced: str) -> bool:
     words = spaced.split()
     for start in range(len(words) - len(tokens) + 1):
         if all(
-            word.startswith(token.removesuffix(PREFIX))
-            if token.endswith(PREFIX)
-            else word == token
+            word.startswith(token.removesuffix(PREFIX)) if token.endswith(PREFIX) else word == token
             for token, word in zip(tokens, words[start:], strict=False)
         ):
             return True
