@@ -12,7 +12,7 @@ features). `--repeat` rounds of the four passes, interleaved, each figure their 
 shared machine one pass swings by half or more); each pass also in the process's CPU seconds
 (SQLite's thread included), which other processes on the machine hardly move.
 Last line: `{"bench": "foryou", "baseline_s", "cold_s", "warm_s", "after_poll_s", "warm_ratio",
-"cold_ratio", "after_poll_ratio",
+"cold_ratio", "after_poll_ratio", "warm_up_s" (the warm-up itself, in the background),
 "baseline_cpu_s", …, "warm_cpu_ratio", "cold_cpu_ratio", "runs": {"baseline_s": […], …}, …}`.
 """
 
@@ -119,13 +119,16 @@ async def bench(url: str, args: argparse.Namespace) -> dict[str, Any]:
     papers = await save_papers(url, args.chats, args.saved, args.seed)
     passes = ("baseline", "cold", "warm", "after_poll")
     names = [f"{name}_s" for name in passes] + [f"{name}_cpu_s" for name in passes]
-    runs: dict[str, list[float]] = {name: [] for name in names}
+    runs: dict[str, list[float]] = {name: [] for name in [*names, "warm_up_s"]}
     for _ in range(max(1, args.repeat)):
         baseline, baseline_cpu, report, _ = await timed_pass(url, for_you=False, cache=None)
         cache = FeatureCache()
         cold, cold_cpu, _, sections = await timed_pass(url, for_you=True, cache=cache)
         warm, warm_cpu, _, _ = await timed_pass(url, for_you=True, cache=cache)
-        poll, poll_cpu, _, _ = await timed_pass(url, for_you=True, cache=await primed(url))
+        started = time.perf_counter()
+        warmed = await primed(url)
+        runs["warm_up_s"].append(round(time.perf_counter() - started, 2))
+        poll, poll_cpu, _, _ = await timed_pass(url, for_you=True, cache=warmed)
         seconds = (baseline, cold, warm, poll, baseline_cpu, cold_cpu, warm_cpu, poll_cpu)
         for name, value in zip(names, seconds, strict=True):
             runs[name].append(round(value, 2))

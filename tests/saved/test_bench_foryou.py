@@ -24,3 +24,4 @@ def test_the_four_passes(corpus_dir: Path, tmp_path: Path) -> None:
         assert len(figures["runs"][f"{name}_cpu_s"]) == 1
     assert figures["after_poll_ratio"] == round(figures["after_poll_s"] / figures["baseline_s"], 2)
     assert figures["feature_builds"] == 1
+    assert figures["warm_up_s"] > 0  # the warm-up after a poll, timed on its own
