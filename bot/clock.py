@@ -24,7 +24,7 @@ from bot.config import Settings
 from bot.content.sources import Poller, PollReport, Source, configured_sources
 from bot.delivery.dispatch import DispatchReport, SchedulePolicy, dispatch, settle_readiness
 from bot.delivery.engine import DeliveryEngine, build_delivery_bot
-from bot.delivery.foryou import warm_for_you
+from bot.delivery.foryou import anyone_served, warm_for_you
 from bot.delivery.ratelimit import Limits, RateScheduler
 from bot.recommend import FEATURES_KEY
 from bot.services import SERVICES_KEY, Services
@@ -167,6 +167,19 @@ class DeliveryRuntime:
             log.exception("the first poll failed")
         else:
             log.info("first poll: %s", report)
+        if self.warming is None:
+            # A restarted bot whose chats are served "for you" warms up now: otherwise the
+            # first pass would build the features and every library's kernels itself.
+            try:
+                async with self.services.sessions() as session:
+                    served = await anyone_served(session)
+            except Exception:
+                log.exception('checking for "for you" readers failed')
+            else:
+                if served:
+                    self.warming = asyncio.create_task(
+                        self._warm_features(), name="paperboy-features"
+                    )
 
     async def dispatch(self) -> DispatchReport:
         """One dispatch pass in its own transaction, then wake the engine."""

@@ -18,14 +18,14 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest.models import Paper
 from bot.edition.compose import ForYouPicker
 from bot.recommend import MIN_SAVED
 from storage.chats import Chat
-from storage.saved import library_of_chats
+from storage.saved import SavedPaper, library_of_chats
 
 if TYPE_CHECKING:  # scikit-learn loads only when some chat is served
     from bot.recommend.compute import FeatureCache
@@ -33,6 +33,24 @@ if TYPE_CHECKING:  # scikit-learn loads only when some chat is served
 
 FeatureSource = Callable[[], "FeatureCache"]
 WARM_BATCH = 1000  # chats whose libraries are loaded at a time by `warm_for_you`
+
+
+async def anyone_served(session: AsyncSession) -> bool:
+    """Whether some chat a pass would serve has saved `MIN_SAVED` papers (a private chat's
+    user anywhere, or a group's members in it): the runtime then warms up at start."""
+    served = (Chat.subscribed.is_(True), Chat.active.is_(True), Chat.for_you.is_(True))
+    for owner in (SavedPaper.user_id, SavedPaper.chat_id):
+        query = (
+            select(owner)
+            .join(Chat, Chat.chat_id == owner)
+            .where(*served)
+            .group_by(owner)
+            .having(func.count() >= MIN_SAVED)
+            .limit(1)
+        )
+        if (await session.execute(query)).first() is not None:
+            return True
+    return False
 
 
 async def warm_for_you(session: AsyncSession, cache: FeatureCache) -> int:

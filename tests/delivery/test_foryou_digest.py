@@ -154,3 +154,35 @@ async def test_a_poll_that_stores_a_day_rebuilds_the_features_before_dispatch(da
     assert runtime.warming is warmed
     assert cache.builds == 2
     await runtime.shutdown()
+
+
+async def test_a_restarted_bot_warms_up_when_someone_is_served(day: Day) -> None:
+    """The first poll of a (re)started bot warms the features and kernels up when a chat it
+    would serve has saved papers; with nobody served, scikit-learn is not even loaded."""
+    from bot.clock import DeliveryRuntime
+    from bot.content.sources import parse_sources
+    from bot.recommend import FEATURES_KEY
+    from bot.services import Services
+
+    def runtime() -> DeliveryRuntime:
+        services = Services(day.settings, day.sessions, day.clock)
+        return DeliveryRuntime(services, parse_sources([str(day.folder)]), day.policy)
+
+    await day.subscribe(701, top_n=2, language="en")
+    await _save(day, 702, VIDEO)  # saves, but not subscribed: not served
+    nobody = runtime()
+    await nobody.poll_at_start()
+    assert nobody.warming is None
+    assert FEATURES_KEY not in nobody.shared
+    await nobody.shutdown()
+
+    await _save(day, 701, VIDEO)
+    restarted = runtime()
+    await restarted.poll_at_start()
+    assert restarted.warming is not None
+    await restarted.warming
+    cache = restarted.feature_cache()
+    assert cache.builds == 1
+    assert cache.features is not None
+    assert len(cache.features.libraries) == 1
+    await restarted.shutdown()
