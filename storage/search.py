@@ -23,7 +23,8 @@ PostgreSQL, which reads each ranked match's whole tsvector, ranks `POSTGRES_RANK
 found for a common query among the newest documents first (`_newest_window`): reading every
 match, or walking the newest rows and detoasting each tsvector, was its slow tail.
 The fallback for a query whose words do not all match together drops the words no paper has
-(scores unchanged), then leaves each remaining word out in turn, rarest first (scores × 0.3,
+(scores unchanged; PostgreSQL takes a word whose tokens are together in `RARE_MATCHES` papers
+or more for a common one without checking its phrase: `_match_counts`), then leaves each remaining word out in turn, rarest first (scores × 0.3,
 `LOOSE_VARIANTS` queries at most; two words are one query for either word); it ranks at most
 `LOOSE_RANKED_MATCHES` newest matches per variant (`POSTGRES_LOOSE_RANKED_MATCHES`).
 """
@@ -381,24 +382,37 @@ async def _loose_candidates(
 
 
 async def _match_counts(session: AsyncSession, words: Sequence[str]) -> list[int]:
-    """How many papers each word matches on its own, counted up to `RARE_MATCHES`."""
+    """How many papers each word matches on its own, counted up to `RARE_MATCHES`.
+
+    PostgreSQL checks a word's phrase (reading each candidate's tsvector) only when its tokens
+    are together in fewer than `RARE_MATCHES` papers, which GIN counts without reading one: a
+    word of common tokens (`multi image`, a Korean word's bigrams) would read thousands of rows
+    to find its phrase rare. Such a word counts as common, so it is left out in turn like any
+    other rather than dropped as a word no paper has."""
     expressions = [query_terms(ParsedQuery(words=[word]))[0] for word in words]
     postgres = _dialect(session) == "postgresql"
     columns: list[str] = []
     params: dict[str, str] = {}
+
+    def counted(matching: str, name: str) -> str:
+        return f"(SELECT count(*) FROM ({matching} LIMIT {RARE_MATCHES}) {name})"
+
     for number, positive in enumerate(expressions):
         if not positive:
             columns.append("0")
-            continue
-        if postgres:
+        elif postgres:
             params[f"q{number}"] = tsquery_expression(positive, [])
-            matching = (
-                f"SELECT 1 FROM search_documents d WHERE d.tsv @@ to_tsquery('simple', :q{number})"
+            params[f"l{number}"] = tsquery_expression(positive, [], phrases=False)
+            found = "SELECT 1 FROM search_documents d WHERE d.tsv @@ to_tsquery('simple', :{})"
+            loose = counted(found.format(f"l{number}"), f"l{number}")
+            exact = counted(found.format(f"q{number}"), f"m{number}")
+            columns.append(
+                f"CASE WHEN {loose} < {RARE_MATCHES} THEN {exact} ELSE {RARE_MATCHES} END"
             )
         else:
             params[f"q{number}"] = fts5_expression(positive, [])
             matching = f"SELECT 1 FROM search_fts WHERE search_fts MATCH :q{number}"
-        columns.append(f"(SELECT count(*) FROM ({matching} LIMIT {RARE_MATCHES}) m{number})")
+            columns.append(counted(matching, f"m{number}"))
     row = (await session.execute(text("SELECT " + ", ".join(columns)), params)).one()
     return [int(count) for count in row]
 

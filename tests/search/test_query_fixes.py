@@ -487,3 +487,27 @@ async def test_papers_with_the_whole_query_rank_above_the_loose_fallback(
         found = await _ids(session, "sparse autoencoder")
     assert found[0] == "2502.00001"
     assert set(found[1:]) == {"2502.00002", "2502.00003"}
+
+
+def _apart_digest(papers: int) -> str:
+    """A digest of `papers` papers whose summaries hold `multi` and `image`, never together."""
+    blocks = [
+        f"### [Paper {n}](https://arxiv.org/abs/2504.{n:05d})\n\nVote: 1\n\nAuthors: A. Writer\n\n"
+        "- image features for multi tasks.\n"
+        for n in range(papers)
+    ]
+    return "## Daily Papers (2025-04-01)\n\n" + "\n".join(blocks)
+
+
+@pytest.mark.parametrize("papers", [3, search.RARE_MATCHES])
+async def test_a_word_whose_tokens_are_common_apart_counts_as_common_on_postgresql(
+    database_url: str, papers: int
+) -> None:
+    """A word's phrase no paper has is a word matching nothing: it is dropped. PostgreSQL
+    checks the phrase only when its tokens are together in fewer than `RARE_MATCHES` papers
+    (checking it reads every such paper's tsvector): in more, the word counts as common."""
+    async with digest_session(database_url, _apart_digest(papers), source="a.md") as session:
+        counts = await search._match_counts(session, ["multi-image", "tasks"])
+        postgres = session.get_bind().dialect.name == "postgresql"
+    common = postgres and papers >= search.RARE_MATCHES
+    assert counts == [search.RARE_MATCHES if common else 0, min(papers, search.RARE_MATCHES)]
