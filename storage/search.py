@@ -24,9 +24,10 @@ found for a common query among the newest documents first (`_newest_window`): re
 match, or walking the newest rows and detoasting each tsvector, was its slow tail.
 The fallback for a query whose words do not all match together drops the words no paper has
 (scores unchanged; PostgreSQL takes a word whose tokens are together in `RARE_MATCHES` papers
-or more for a common one without checking its phrase: `_match_counts`), then leaves each remaining word out in turn, rarest first (scores × 0.3,
-`LOOSE_VARIANTS` queries at most; two words are one query for either word); it ranks at most
-`LOOSE_RANKED_MATCHES` newest matches per variant (`POSTGRES_LOOSE_RANKED_MATCHES`).
+or more for a common one without checking its phrase: `_match_counts`), then leaves each
+remaining word out in turn, rarest first (scores × 0.3, `LOOSE_VARIANTS` queries at most; two
+words are one query for either word); it ranks at most `LOOSE_RANKED_MATCHES` newest matches
+per variant (`POSTGRES_LOOSE_RANKED_MATCHES`).
 """
 
 from __future__ import annotations
