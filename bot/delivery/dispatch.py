@@ -302,9 +302,17 @@ class _Dispatcher:
         with self.session.no_autoflush:
             async for chats in subscribed_chat_batches(self.session, size=self.chat_batch):
                 await self._weekly(chats)
-                self.for_you.batch(chats)
-                for chat in chats:
-                    await self._chat(chat, days, rows.get(chat.chat_id, {}))
+                plans = [
+                    (chat, self._plan(chat, days, rows.get(chat.chat_id, {}))) for chat in chats
+                ]
+                # "For you" scores the batch's chats at once: only those with a digest due now
+                # (a pass every minute would otherwise score a whole batch for one due chat).
+                self.for_you.batch([chat for chat, (digests, _) in plans if digests])
+                for chat, (digests, updates) in plans:
+                    for due in digests:
+                        await self._queue(chat, days[due.date], kind="digest", seq=0, late=due.late)
+                    for day, seq in updates:
+                        await self._queue(chat, days[day], kind="update", seq=seq, late=False)
         # One insert at the end: on SQLite the write lock is held for it, not for the pass.
         added = await add_deliveries(
             self.session,
@@ -343,26 +351,27 @@ class _Dispatcher:
                 found[row.date] = _Day(row, info.id, papers)
         return found
 
-    async def _chat(
+    def _plan(
         self, chat: Chat, days: dict[dt.date, _Day], rows: dict[dt.date, list[RowKey]]
-    ) -> None:
-        """Queue the chat's due digests, then its updates (none for a weekly-only chat)."""
+    ) -> tuple[list[Planned], list[tuple[dt.date, int]]]:
+        """The chat's due digests, then its updates as (day, seq) (none for a weekly-only
+        chat)."""
         if chat.cadence == "weekly":
-            return
+            return [], []
         schedule = ChatSchedule.of(chat, default_zone=self.settings.default_timezone)
         delivered = {day for day, keys in rows.items() if any(k.kind == "digest" for k in keys)}
         ready = [(day, item.readiness.ready_at) for day, item in days.items()]
         candidates = [(day, at) for day, at in ready if at is not None]
-        for plan in plan_digests(schedule, candidates, delivered, self.now, self.policy):
-            await self._queue(chat, days[plan.date], kind="digest", seq=0, late=plan.late)
+        digests = plan_digests(schedule, candidates, delivered, self.now, self.policy)
+        updates = []
         for day in sorted(delivered & days.keys()):
             keys = rows[day]
             made = max(key.created_at for key in keys)
             if self._recent(day, schedule) and needs_update(
                 days[day].readiness, made, self.now, self.policy, schedule
             ):
-                seq = max(key.seq for key in keys) + 1
-                await self._queue(chat, days[day], kind="update", seq=seq, late=False)
+                updates.append((day, max(key.seq for key in keys) + 1))
+        return list(digests), updates
 
     def _recent(self, day: dt.date, schedule: ChatSchedule) -> bool:
         """Whether updates for `day` are still worth sending."""

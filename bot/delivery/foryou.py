@@ -85,7 +85,8 @@ class ForYouPass:
         self._picks: PassPicks | None = None
 
     def batch(self, chats: Sequence[Chat]) -> None:
-        """A new batch of chats: their libraries are loaded when the first of them is due."""
+        """A new batch of chats, those with a digest due in this pass (bot.delivery.dispatch:
+        their libraries are loaded, and all of them scored, when the first asks for picks)."""
         self._chat_ids = [chat.chat_id for chat in chats if chat.for_you]
         self._served = None
 

@@ -186,3 +186,35 @@ async def test_a_restarted_bot_warms_up_when_someone_is_served(day: Day) -> None
     assert cache.features is not None
     assert len(cache.features.libraries) == 1
     await restarted.shutdown()
+
+
+async def test_a_pass_scores_only_the_chats_it_delivers_to(day: Day) -> None:
+    """Dispatch runs every minute: a pass scores "for you" for the chats with a digest due,
+    not for every chat of their batch (a chat due at 18:00 is scored at 18:00)."""
+    other = next(t for t in map(title_of, sample_blocks()) if not t.startswith(VIDEO))
+    await day.subscribe(801, top_n=2, language="en")
+    await day.subscribe(802, top_n=2, language="en", delivery_time="18:00")
+    await _save(day, 801, VIDEO)
+    await _save(day, 802, (*VIDEO, other))  # another library: kernels of its own
+    cache = FeatureCache()
+
+    async def dispatch_at(hour: int) -> int:
+        day.clock.at(seoul(24, hour, 0))
+        async with day.sessions.begin() as session:
+            report = await dispatch(
+                session,
+                now=day.clock(),
+                settings=day.settings,
+                policy=day.policy,
+                features=lambda: cache,
+            )
+        return report.digests
+
+    assert await dispatch_at(9) == 1
+    assert cache.features is not None
+    assert len(cache.features.libraries) == 1  # 802's library was not scored
+    assert await dispatch_at(18) == 1
+    assert len(cache.features.libraries) == 2
+    await day.deliver()
+    for chat in (801, 802):
+        assert "✨ For you" in "\n".join(day.emulator.texts(chat))
