@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import secrets
@@ -421,7 +422,20 @@ async def _load_search(session: AsyncSession, query: str, page: int) -> SearchRe
     hits = await search.search_papers(session, query=query, limit=MAX_RESULTS + 1)
     shown = hits[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     found = await papers.get_papers(session, arxiv_ids=[hit.arxiv_id for hit in shown])
-    return len(hits), found
+    named = await search.filter_author_names(session, query) if found else set()
+    return len(hits), [_named_first(info, named) for info in found]
+
+
+def _named_first(info: papers.PaperInfo, named: set[str]) -> papers.PaperInfo:
+    """The paper with the authors an `author:` filter matched right after its first author: a
+    result line shows two names, and `author:li` should say which Li wrote it (the first
+    author stays first: it is whose paper it is)."""
+    lead, others = info.authors[:1], info.authors[1:]
+    matched = [name for name in others if normalize_name(name) in named]
+    if not matched:
+        return info
+    rest = [name for name in others if normalize_name(name) not in named]
+    return dataclasses.replace(info, authors=(*lead, *matched, *rest))
 
 
 async def _search_page(

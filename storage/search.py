@@ -434,6 +434,16 @@ async def _author_filter(session: AsyncSession, parsed: ParsedQuery) -> AuthorSe
     return found
 
 
+async def filter_author_names(session: AsyncSession, query: str) -> set[str]:
+    """The folded names (storage.names) the query's `author:` parts may mean, as the filter
+    takes them (none without one): a result list shows them first among a paper's authors."""
+    names: set[str] = set()
+    for name in parse_query(query).authors[:4]:
+        hits = await search_authors(session, query=name, limit=20)
+        names.update(_fold_name(hit.name) for hit in hits)
+    return names
+
+
 def _names_author(terms: Sequence[str], normalized: str) -> bool:
     """Whether every query term is a word of the name, or an initial of one (`y` for `yann`)."""
     words = normalized.split()

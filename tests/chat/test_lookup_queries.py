@@ -95,3 +95,28 @@ async def test_spellings_of_one_author_are_one_page(chat: ChatDriver) -> None:
     assert "2 of 2" in text
     assert "Latent Diffusion Without Noise" in text
     assert "Depth From Flow Matching" in text
+
+
+MANY_AUTHORS = """## Daily Papers (2025-01-21)
+
+### [A Paper With Many Authors](https://arxiv.org/abs/2501.90003)
+
+Vote: 4
+
+Authors: Ada One, Ben Two, Cy Three, Dana Quill
+
+- 저자가 많은 논문입니다.
+"""
+
+
+async def test_an_author_filter_shows_the_author_it_matched(chat: ChatDriver) -> None:
+    """A result line shows two authors: with `author:`, the first author and the one the
+    filter matched."""
+    async with chat.services.sessions() as session:
+        digest = parse_digest(MANY_AUTHORS, source="m.md")
+        await store_digest(session, digest=digest, source="m.md")
+        await session.commit()
+    found = texts(await chat.send("/search author:quill"))
+    assert "Ada One, Dana Quill" in found
+    plain = texts(await chat.send("/search many authors"))
+    assert "Ada One, Ben Two" in plain  # no filter: the paper's own order
