@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.delivery.dispatch import dispatch
+from bot.delivery.dispatch import DispatchReport, dispatch
+from bot.delivery.foryou import FeatureSource
 from bot.recommend.compute import FeatureCache
 from storage import saved
 from tests.delivery.daykit import Day, digest_text, open_day, sample_blocks, seoul, title_of
@@ -48,6 +49,14 @@ async def _save(day: Day, user: int, titles: tuple[str, ...], *, chat: int | Non
             )
 
 
+async def _dispatch(day: Day, features: FeatureSource) -> DispatchReport:
+    """One committed dispatch pass at the clock's time, "for you" features from `features`."""
+    async with day.sessions.begin() as session:
+        return await dispatch(
+            session, now=day.clock(), settings=day.settings, policy=day.policy, features=features
+        )
+
+
 def _section(text: str, marker: str) -> str:
     """What follows the "for you" title ('' when there is none)."""
     return text.split(marker, 1)[1] if marker in text else ""
@@ -64,14 +73,7 @@ async def test_for_you_section_in_en_and_ko(day: Day) -> None:
     await _save(day, 404, VIDEO[:2])
     day.clock.at(seoul(24, 9, 0))
     cache = FeatureCache()
-    async with day.sessions.begin() as session:
-        report = await dispatch(
-            session,
-            now=day.clock(),
-            settings=day.settings,
-            policy=day.policy,
-            features=lambda: cache,
-        )
+    report = await _dispatch(day, lambda: cache)
     assert (report.digests, cache.builds) == (4, 1)  # features once for the pass
     await day.deliver()
     english = "\n".join(day.emulator.texts(401))
@@ -135,14 +137,7 @@ async def test_a_poll_that_stores_a_day_rebuilds_the_features_before_dispatch(da
     assert len(kernels) == 1
 
     day.clock.at(seoul(25, 9, 0))
-    async with day.sessions.begin() as session:
-        await dispatch(
-            session,
-            now=day.clock(),
-            settings=day.settings,
-            policy=day.policy,
-            features=runtime.feature_cache,
-        )
+    await _dispatch(day, runtime.feature_cache)
     assert cache.builds == 2  # the pass used the warmed features
     assert cache.features.libraries == kernels  # and the warmed kernels, not computed again
     assert all(cache.features.libraries[key] is kept for key, kept in kernels.items())
@@ -200,15 +195,7 @@ async def test_a_pass_scores_only_the_chats_it_delivers_to(day: Day) -> None:
 
     async def dispatch_at(hour: int) -> int:
         day.clock.at(seoul(24, hour, 0))
-        async with day.sessions.begin() as session:
-            report = await dispatch(
-                session,
-                now=day.clock(),
-                settings=day.settings,
-                policy=day.policy,
-                features=lambda: cache,
-            )
-        return report.digests
+        return (await _dispatch(day, lambda: cache)).digests
 
     assert await dispatch_at(9) == 1
     assert cache.features is not None
