@@ -128,8 +128,12 @@ class DeliveryRuntime:
         if report.stored and FEATURES_KEY in self.shared:
             # Someone is served "for you": rebuild its features now, in the background, so
             # the dispatch pass the new day starts finds them ready (a build is seconds).
-            self.warming = asyncio.create_task(self._warm_features(), name="paperboy-features")
+            self._start_warming()
         return report
+
+    def _start_warming(self) -> None:
+        """Warm "for you" up in the background (`_warm_features`)."""
+        self.warming = asyncio.create_task(self._warm_features(), name="paperboy-features")
 
     async def _warm_features(self) -> None:
         """Bring the "for you" features up to the archive and compute the served libraries'
@@ -177,9 +181,7 @@ class DeliveryRuntime:
                 log.exception('checking for "for you" readers failed')
             else:
                 if served:
-                    self.warming = asyncio.create_task(
-                        self._warm_features(), name="paperboy-features"
-                    )
+                    self._start_warming()
 
     async def dispatch(self) -> DispatchReport:
         """One dispatch pass in its own transaction, then wake the engine."""

@@ -43,7 +43,7 @@ from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.analysis import ParsedQuery, author_terms, parse_query
-from storage.author_search import search_authors
+from storage.author_search import AuthorHit, search_authors
 from storage.models import StoredPaper
 from storage.names import normalize_name as _fold_name
 from storage.search_index import DOCUMENTS
@@ -423,25 +423,24 @@ def _as_date(value: Any) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
+async def _filter_hits(session: AsyncSession, parsed: ParsedQuery) -> list[list[AuthorHit]]:
+    """Per `author:` part (4 at most), the authors it may name."""
+    return [await search_authors(session, query=name, limit=20) for name in parsed.authors[:4]]
+
+
 async def _author_filter(session: AsyncSession, parsed: ParsedQuery) -> AuthorSets:
     """Per `author:` part, the ids of the authors it may name (None when the query has none)."""
     if not parsed.authors:
         return None
-    found: list[list[int]] = []
-    for name in parsed.authors[:4]:
-        hits = await search_authors(session, query=name, limit=20)
-        found.append([author_id for hit in hits for author_id in hit.ids])
-    return found
+    found = await _filter_hits(session, parsed)
+    return [[author_id for hit in hits for author_id in hit.ids] for hits in found]
 
 
 async def filter_author_names(session: AsyncSession, query: str) -> set[str]:
     """The folded names (storage.names) the query's `author:` parts may mean, as the filter
     takes them (none without one): a result list shows them first among a paper's authors."""
-    names: set[str] = set()
-    for name in parse_query(query).authors[:4]:
-        hits = await search_authors(session, query=name, limit=20)
-        names.update(_fold_name(hit.name) for hit in hits)
-    return names
+    found = await _filter_hits(session, parse_query(query))
+    return {_fold_name(hit.name) for hits in found for hit in hits}
 
 
 def _names_author(terms: Sequence[str], normalized: str) -> bool:

@@ -127,15 +127,22 @@ def warm_libraries(features: Features, libraries: Sequence[Sequence[str]]) -> in
     newest first, as `PassPicks.start_batch` takes them) that the features have not seen:
     the warm-up after a poll does it, so the day's first pass only looks them up. Returns how
     many libraries were served (at least `MIN_SAVED` papers the features know)."""
-    by_size: dict[int, list[list[int]]] = defaultdict(list)
+    by_size: dict[int, list[np.ndarray]] = defaultdict(list)
     for ids in libraries:
-        rows = features.rows_of(ids)
-        if len(rows) >= MIN_SAVED:
-            by_size[len(rows)].append(rows)
+        rows = library_rows(features, ids)
+        if rows is not None:
+            by_size[rows.size].append(rows)
     for group in by_size.values():
         for start in range(0, len(group), WARM_CHUNK):
-            _libraries(features, np.array(group[start : start + WARM_CHUNK], dtype=np.intp))
+            _libraries(features, np.stack(group[start : start + WARM_CHUNK]))
     return sum(len(group) for group in by_size.values())
+
+
+def library_rows(features: Features, ids: Sequence[str]) -> np.ndarray | None:
+    """A library's feature rows (saved ids, newest first), or None when the features know
+    fewer than `MIN_SAVED` of its papers (no picks)."""
+    rows = features.rows_of(ids)
+    return np.array(rows, dtype=np.intp) if len(rows) >= MIN_SAVED else None
 
 
 def _score_chats(
@@ -175,11 +182,10 @@ class PassPicks:
         """A new batch of chats, each id with its library (saved ids, newest first); a chat with
         under `MIN_SAVED` papers the features know gets no picks."""
         self._libraries, self._scores = {}, {}
-        row_of = self.features.rows.get
         for chat_id, ids in libraries.items():
-            rows = [row for row in map(row_of, ids) if row is not None]
-            if len(rows) >= MIN_SAVED:
-                self._libraries[chat_id] = np.array(rows, dtype=np.intp)
+            rows = library_rows(self.features, ids)
+            if rows is not None:
+                self._libraries[chat_id] = rows
 
     def _batch_scores(self, date: dt.date, papers: Sequence[Paper]) -> dict[int, np.ndarray]:
         """Every batch chat's score for each of the day's papers (columns), computed at once."""
