@@ -30,6 +30,9 @@ from storage.names import normalize_name
 MAX_QUERY_CHARS = 500  # longer input is cut: nobody types more, and it bounds the work
 MAX_TERMS = 24  # terms per query after analysis, for the same reason
 PREFIX = "*"  # ends a query token that matches every index token it begins (never in a token)
+# Begins a query alternative whose other tokens must all be in the title, in any order (never
+# a token either): storage.search_query.translation_tokens.
+TITLE_WORDS = "^"
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]+")
 _OTHER_SCRIPT = re.compile(r"[^\x00-\x7f\uac00-\ud7a3]+")

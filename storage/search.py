@@ -10,8 +10,9 @@ Ranking (documented contract):
     score = text × (1 + 0.15·ln(1 + votes)) × (1 + 0.3·exp(−age_days / 180))
 where `text` is FTS5 BM25 negated (column weights title 5, authors 3, body 1; on PostgreSQL
 ts_rank with weights A=1, B=0.6, C=0.3 scaled ×10) times a title boost (1 + 2 × the share of
-query terms whose tokens appear as a phrase in the title; a term counts half when only the last
-word of its English phrase does: `segmentation` for *semantic segmentation*), `votes` the
+query terms whose tokens appear as a phrase in the title, or, for the English translation of a
+Korean term, whose words' families all appear there in any order; a term counts half when only
+the last word of its English phrase does: `segmentation` for *semantic segmentation*), `votes` the
 paper's latest vote count and
 `age_days` its distance from the newest paper in the archive (not the wall clock, so results do
 not drift). The 200 best BM25 candidates are re-ranked with this formula. A paper named by an
@@ -42,7 +43,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.analysis import ParsedQuery, author_terms, parse_query
+from storage.analysis import TITLE_WORDS, ParsedQuery, author_terms, parse_query
 from storage.author_search import AuthorHit, search_authors
 from storage.models import StoredPaper
 from storage.names import normalize_name as _fold_name
@@ -322,7 +323,7 @@ def _newest_window(stats: LexemeStats, positive: list[list[list[str]]], ranked: 
         density *= min(
             1.0,
             sum(
-                min(stats.freqs.get(token, stats.rare) for token in tokens)
+                min(stats.freqs.get(token, stats.rare) for token in tokens if token != TITLE_WORDS)
                 for tokens in alternatives
             ),
         )

@@ -12,6 +12,8 @@ from storage import glossary, glossary_variants, loanwords, translations
 from storage.analysis import (
     MAX_TERMS,
     PREFIX,
+    STOPWORDS,
+    TITLE_WORDS,
     ParsedQuery,
     analyze_phrase,
     fold,
@@ -23,6 +25,7 @@ from storage.analysis import (
 # its stem matches the other forms, which bigrams of the whole word miss.
 _SUFFIXES = ("적", "기", "성", "화")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{3,}")
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def _stem_forms(word: str) -> list[list[str]]:
@@ -57,8 +60,9 @@ def _alternatives(word: str) -> list[list[str]]:
     if not others and not variants:  # a loanword's English is surer than the mined term
         loanword = loanwords.english_word(word)
         others = [loanword] if loanword else translations.english_terms([word])
+    korean = bool(_HANGUL_WORD.search(word))
     for other in [*variants, *others]:
-        alternatives.extend(tokens for tokens in _phrase_tokens(other) if tokens)
+        alternatives.extend(translation_tokens(other) if korean else _phrase_tokens(other))
     unique: dict[tuple[str, ...], None] = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives)
     return [list(tokens) for tokens in unique]
 
@@ -76,6 +80,33 @@ def _phrase_tokens(phrase: str) -> list[list[str]]:
         return [tokens] if tokens else []
     tokens = analyze_phrase(phrase)
     return [tokens] if tokens else []
+
+
+def translation_tokens(phrase: str) -> list[list[str]]:
+    """The token sequences of an English translation of a Korean term: the phrase, and for a
+    phrase of two words or more its words anywhere in a title, in any order (an alternative
+    beginning with `TITLE_WORDS`): a title often turns the compound round (*instruction
+    following*: `Models to Follow Instructions`; *motion generation*: `Generating Human
+    Motions`)."""
+    found = _phrase_tokens(phrase)
+    if found:
+        words = [t for t in found[0] if t.removesuffix(PREFIX) not in STOPWORDS]
+        if len(words) > 1:
+            found.append([TITLE_WORDS, *dict.fromkeys(_title_root(word) for word in words)])
+    return found
+
+
+def _title_root(token: str) -> str:
+    """A title word's family as a prefix token (`generation` → `generat*`, matching generate,
+    generated, generative; `segmentation` → `segment*`), kept when it would be too short."""
+    if token.endswith(PREFIX) or not token.isascii():
+        return token
+    root = token
+    for ending, rest in (("ation", 6), ("ition", 6), ("ion", 5), ("ing", 5), ("ed", 5), ("e", 5)):
+        if token.endswith(ending) and len(token) - len(ending) >= rest:
+            root = token[: -len(ending)]
+            break
+    return root + PREFIX if len(root) >= 4 else token
 
 
 def query_terms(parsed: ParsedQuery) -> tuple[list[list[list[str]]], list[list[list[str]]]]:
@@ -100,7 +131,8 @@ def _merge_glossary_phrases(words: Sequence[str]) -> list[list[list[str]]]:
         if span > 1:
             phrase = " ".join(words[index : index + span])
             alternatives = [[tok for w in words[index : index + span] for tok in _first(w)]]
-            alternatives += [tokens for other in translations for tokens in _phrase_tokens(other)]
+            translated = translation_tokens if _HANGUL.search(phrase) else _phrase_tokens
+            alternatives += [tokens for other in translations for tokens in translated(other)]
             alternatives += _phrase_tokens(phrase)
             terms.append(_dedupe(alternatives))
             index += span
@@ -126,6 +158,8 @@ def fts5_expression(positive: list[list[list[str]]], negative: list[list[list[st
     """An FTS5 MATCH expression from analysed tokens, each quoted (tokens hold no quotes)."""
 
     def phrase(tokens: list[str]) -> str:
+        if tokens[0] == TITLE_WORDS:  # each token in the title column, in any order
+            return "title_tokens : (" + " AND ".join(phrase([t]) for t in tokens[1:]) + ")"
         # `"a b"* + "c"`: a `*` after a string makes its last token a prefix token.
         strings, current = [], []
         for token in tokens:
@@ -155,11 +189,16 @@ def tsquery_expression(
     phrase (`<->`) makes PostgreSQL read and check every matching row's tsvector.
     """
 
-    def lexeme(token: str) -> str:
+    def lexeme(token: str, weight: str = "") -> str:
         quoted = "'" + token.replace("'", "").removesuffix(PREFIX) + "'"
-        return quoted + ":*" if token.endswith(PREFIX) else quoted
+        if token.endswith(PREFIX) or weight:
+            quoted += ":" + ("*" if token.endswith(PREFIX) else "") + weight
+        return quoted
 
     def phrase(tokens: list[str]) -> str:
+        if tokens[0] == TITLE_WORDS:  # each token in the title (weight A), in any order
+            weight = "A" if phrases else ""  # GIN does not store weights: the loose form has none
+            return "(" + " & ".join(lexeme(token, weight) for token in tokens[1:]) + ")"
         return "(" + (" <-> " if phrases else " & ").join(lexeme(token) for token in tokens) + ")"
 
     def term(alternatives: list[list[str]]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from storage.analysis import PREFIX
+from storage.analysis import PREFIX, TITLE_WORDS
 
 # Measured on the blind set's dev split (tests/search/README.md).
 TITLE_WEIGHT = 2.0  # score × (1 + TITLE_WEIGHT × share of query terms found in the title)
@@ -50,14 +50,18 @@ def _term_patterns(alternatives: list[list[str]]) -> tuple[re.Pattern[str], re.P
     heads = [
         _phrase(tokens[-1:])
         for tokens in alternatives
-        if korean and len(tokens) > 1 and tokens[-1].isascii()
+        if korean and len(tokens) > 1 and tokens[-1].isascii() and tokens[0] != TITLE_WORDS
     ]
     return whole, re.compile("|".join(heads)) if heads else None
 
 
 def _phrase(tokens: list[str]) -> str:
     """The pattern of a phrase between single spaces, a prefix token matching its longer
-    forms."""
+    forms; of a `TITLE_WORDS` alternative, its tokens anywhere in any order."""
+    if tokens and tokens[0] == TITLE_WORDS:
+        return "^" + "".join(
+            f"(?=.*{_phrase(tokens[index : index + 1])})" for index in range(1, len(tokens))
+        )
     parts = [
         re.escape(token.removesuffix(PREFIX)) + (r"\S*" if token.endswith(PREFIX) else "")
         for token in tokens

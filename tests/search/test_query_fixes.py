@@ -313,6 +313,67 @@ async def test_compounds_typed_any_way_find_their_paper_first(
     assert (await _ids(compounds, query))[:1] == [expected]
 
 
+# --- A translation's words in a title, in any order --------------------------------------------
+
+WORD_ORDER = """## Daily Papers (2025-02-04)
+
+### [FollowIR: Teaching Retrieval Models to Follow Instructions](https://arxiv.org/abs/2503.10001)
+
+Vote: 10
+
+Authors: Ann Lee
+
+- 검색 모델이 사용자의 요구를 반영하도록 학습합니다.
+
+### [Scaling Instruction Data for Chat Models](https://arxiv.org/abs/2503.10002)
+
+Vote: 50
+
+Authors: Bo Li
+
+- 대화 모델이 사용자를 follow 하도록 데이터를 늘립니다.
+
+### [Generating Diverse Human Motions from Text](https://arxiv.org/abs/2503.10003)
+
+Vote: 10
+
+Authors: Ann Lee
+
+- 텍스트로부터 사람의 움직임을 만듭니다.
+
+### [Motion Blur Removal with Diffusion](https://arxiv.org/abs/2503.10004)
+
+Vote: 50
+
+Authors: Bo Li
+
+- 확산 모델로 흐림을 제거합니다.
+
+### [Efficient Video Tokenizers](https://arxiv.org/abs/2503.10005)
+
+Vote: 5
+
+Authors: Bo Li
+
+- 영상 토크나이저를 가볍게 만듭니다. 로봇의 동작 생성에도 씁니다.
+"""
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"), [("지시 따르기", ["2503.10001"]), ("동작 생성", ["2503.10003"])]
+)
+async def test_a_korean_topic_finds_a_title_that_turns_its_english_round(
+    database_url: str, query: str, expected: list[str]
+) -> None:
+    """`지시 따르기` (*instruction following*) finds `… to Follow Instructions`, `동작 생성`
+    (*motion generation*) `Generating … Motions`, first: a title holding one of the words,
+    the other only in the summary, or a word of another family (`Motion Blur`) is not a
+    match of the whole query (the loose fallback finds it, below, more votes or not), and
+    a summary naming the topic in passing does not come first."""
+    async with digest_session(database_url, WORD_ORDER, source="w.md") as session:
+        assert (await _ids(session, query))[:1] == expected
+
+
 # --- Particles glued to English words ----------------------------------------------------------
 
 

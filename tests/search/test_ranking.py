@@ -5,13 +5,16 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.analysis import PREFIX
+from storage.analysis import PREFIX, TITLE_WORDS
 from storage.search_ranking import HEAD_CREDIT, TITLE_WEIGHT, TitleBoost
 
 
 def _contains(tokens: list[str], spaced: str) -> bool:
-    """The phrase `tokens` in `spaced`, read token by token (a prefix token: any longer form)."""
+    """The phrase `tokens` in `spaced`, read token by token (a prefix token: any longer form);
+    a `TITLE_WORDS` alternative's tokens each anywhere."""
     words = spaced.split()
+    if tokens[0] == TITLE_WORDS:
+        return all(_contains([token], spaced) for token in tokens[1:])
     for start in range(len(words) - len(tokens) + 1):
         if all(
             word.startswith(token.removesuffix(PREFIX)) if token.endswith(PREFIX) else word == token
@@ -31,7 +34,10 @@ def _reference(positive: list[list[list[str]]], title: str) -> float:
         if any(_contains(tokens, title) for tokens in alternatives):
             found += 1.0
         elif korean and any(
-            len(tokens) > 1 and tokens[-1].isascii() and _contains(tokens[-1:], title)
+            len(tokens) > 1
+            and tokens[0] != TITLE_WORDS
+            and tokens[-1].isascii()
+            and _contains(tokens[-1:], title)
             for tokens in alternatives
         ):
             found += HEAD_CREDIT
@@ -40,7 +46,9 @@ def _reference(positive: list[list[list[str]]], title: str) -> float:
 
 _WORDS = ["model", "models", "video", "gen", "generation", "a.b", "분할", "영상", "x+y", "(s)"]
 _token = st.sampled_from(_WORDS) | st.sampled_from(_WORDS).map(lambda word: word + PREFIX)
-_phrase = st.lists(_token, min_size=1, max_size=3)
+_phrase = st.lists(_token, min_size=1, max_size=3) | st.lists(_token, min_size=2, max_size=3).map(
+    lambda tokens: [TITLE_WORDS, *tokens]
+)
 _term = st.lists(_phrase, min_size=1, max_size=3)
 
 
@@ -58,3 +66,11 @@ def test_a_korean_terms_english_head_counts_half() -> None:
     assert boost("universal image segmentation") == 1.0 + TITLE_WEIGHT * HEAD_CREDIT / 2
     assert boost("semantic segmentation of video") == 1.0 + TITLE_WEIGHT
     assert boost("") == 1.0
+
+
+def test_a_translations_words_in_any_order_count_as_its_phrase() -> None:
+    boost = TitleBoost(
+        [[["동작", "생성"], ["motion", "generation"], [TITLE_WORDS, "motion*", "generat*"]]]
+    )
+    assert boost("generat diverse human motion from text") == 1.0 + TITLE_WEIGHT
+    assert boost("motion capture") == 1.0

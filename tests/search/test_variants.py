@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from storage import glossary_variants
-from storage.analysis import PREFIX, parse_query
-from storage.search_query import query_terms
+from storage.analysis import PREFIX, TITLE_WORDS, parse_query
+from storage.search_query import (
+    fts5_expression,
+    query_terms,
+    translation_tokens,
+    tsquery_expression,
+)
 from storage.search_ranking import title_boost
 
 
@@ -59,3 +64,40 @@ def test_every_form_of_the_table_can_match() -> None:
             assert 1 <= len(words) <= glossary_variants.MAX_SPAN, form
             assert glossary_variants._key(words), form
             assert glossary_variants.longest_match(words)[0] == len(words), form
+
+
+def test_a_translation_also_matches_its_words_anywhere_in_a_title() -> None:
+    """*motion generation* is also its words' families in a title in any order (`Generating
+    Human Motions`); function words are left out; one word has no such form."""
+    assert translation_tokens("motion generation") == [
+        ["motion", "generation"],
+        [TITLE_WORDS, "motion" + PREFIX, "generat" + PREFIX],
+    ]
+    assert translation_tokens("chain of thought")[1] == [
+        TITLE_WORDS,
+        "chain" + PREFIX,
+        "thought" + PREFIX,
+    ]
+    assert translation_tokens("semantic segmentation")[1][2] == "segment" + PREFIX
+    assert translation_tokens("pruning") == [["pruning"]]
+    (term,) = query_terms(parse_query("동작 생성"))[0]
+    assert [TITLE_WORDS, "motion" + PREFIX, "generat" + PREFIX] in term
+    # English typed as such is matched word by word anywhere already: no title form.
+    assert all(
+        TITLE_WORDS not in tokens
+        for term in query_terms(parse_query("motion generation"))[0]
+        for tokens in term
+    )
+
+
+def test_a_title_form_is_a_title_column_filter() -> None:
+    positive = [[["동작", "생성"], [TITLE_WORDS, "motion", "generat" + PREFIX]]]
+    assert (
+        fts5_expression(positive, []) == '("동작 생성" OR title_tokens : ("motion" AND "generat"*))'
+    )
+    assert tsquery_expression(positive, []) == "(('동작' <-> '생성') | ('motion':A & 'generat':*A))"
+    # GIN keeps no weights: the loose form only ANDs the lexemes.
+    assert (
+        tsquery_expression(positive, [], phrases=False)
+        == "(('동작' & '생성') | ('motion' & 'generat':*))"
+    )
