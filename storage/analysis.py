@@ -86,6 +86,7 @@ STOPWORDS = frozenset(
         "vs",
         "with",
         "without",
+        "및",
     ]
 )
 _DATE = re.compile(r"^(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?$")

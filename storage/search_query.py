@@ -90,8 +90,8 @@ def translation_tokens(phrase: str) -> list[list[str]]:
     Motions`)."""
     found = _phrase_tokens(phrase)
     if found:
-        words = [t for t in found[0] if t.removesuffix(PREFIX) not in STOPWORDS]
-        if len(words) > 1:
+        words = dict.fromkeys(t for t in found[0] if t.removesuffix(PREFIX) not in STOPWORDS)
+        if len(words) > 1:  # `end to end` is one word: any title with `end` would match
             found.append([TITLE_WORDS, *dict.fromkeys(_title_root(word) for word in words)])
     return found
 

@@ -80,6 +80,8 @@ def test_a_translation_also_matches_its_words_anywhere_in_a_title() -> None:
     ]
     assert translation_tokens("semantic segmentation")[1][2] == "segment" + PREFIX
     assert translation_tokens("pruning") == [["pruning"]]
+    # One word repeated is one word: `end` anywhere in a title is no match of *end to end*.
+    assert translation_tokens("end to end") == [["end", "to", "end"]]
     (term,) = query_terms(parse_query("동작 생성"))[0]
     assert [TITLE_WORDS, "motion" + PREFIX, "generat" + PREFIX] in term
     # English typed as such is matched word by word anywhere already: no title form.
@@ -101,3 +103,9 @@ def test_a_title_form_is_a_title_column_filter() -> None:
         tsquery_expression(positive, [], phrases=False)
         == "(('동작' & '생성') | ('motion' & 'generat':*))"
     )
+
+
+def test_a_korean_and_is_a_function_word() -> None:
+    """`계획 및 추론`: `및` (and) is not a word every paper must hold (English-only papers have
+    no Korean at all)."""
+    assert parse_query("계획 및 추론").words == ["계획", "추론"]
