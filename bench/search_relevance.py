@@ -1,7 +1,8 @@
 """Relevance of the search on the real corpus: Recall@10 and nDCG@10 per kind, for the project's
 set (tests/search/relevance.json), the blind set's dev and test splits (relevance_blind.json) and
 the fresh held-out set (relevance_fresh.json, written after the blind test split had been run
-several times).
+several times) and the third (relevance_third.json, written when the fresh dev split had been
+read).
 
 The archive holds every daily_papers_ko digest and the HF JSON days (`hf_api/`, `hf_api_b/`, whose
 papers carry English abstracts); `--keep FILE` builds it once and reuses it. `--verbose` lists the
@@ -25,6 +26,7 @@ from tests.search.evaluation import (
     BLIND_FILE,
     FRESH_FILE,
     RELEVANCE_FILE,
+    THIRD_FILE,
     evaluate,
     load_relevance,
 )
@@ -52,6 +54,8 @@ async def measure(url: str, *, verbose: bool) -> dict[str, object]:
         "blind_test": load_relevance(BLIND_FILE, split="test"),
         "fresh_dev": load_relevance(FRESH_FILE, split="dev"),
         "fresh_test": load_relevance(FRESH_FILE, split="test"),
+        "third_dev": load_relevance(THIRD_FILE, split="dev"),
+        "third_test": load_relevance(THIRD_FILE, split="test"),
     }
     figures: dict[str, object] = {}
     try:

@@ -26,6 +26,11 @@ from storage.analysis import (
 _SUFFIXES = ("적", "기", "성", "화")
 _HANGUL_WORD = re.compile(r"[\uac00-\ud7a3]{3,}")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_DIMENSIONS = re.compile(r"([1-4])차원")
+# Korean nouns that name no topic (`환각 현상`: hallucination *phenomenon*; `증류 기법`:
+# distillation *technique*): a query word among others that no table joins to a neighbour is
+# left out, as English papers have no Korean word at all and Korean ones often say it otherwise.
+FILLERS = frozenset(["현상", "기법", "방법", "방법론", "기술", "연구", "분야", "접근법"])
 
 
 def _stem_forms(word: str) -> list[list[str]]:
@@ -51,6 +56,9 @@ def _alternatives(word: str) -> list[list[str]]:
     `병합` → *token merging*).
     """
     alternatives = [tokens for tokens in term_tokens(word) if tokens]
+    dimensions = _DIMENSIONS.fullmatch(strip_particle(fold(word)))
+    if dimensions:  # `3차원` is what English writes `3D`
+        alternatives.append([dimensions.group(1) + "d"])
     stems = _stem_forms(word)
     alternatives += stems
     variants = _variant_terms([word])
@@ -84,14 +92,17 @@ def _phrase_tokens(phrase: str) -> list[list[str]]:
 
 def translation_tokens(phrase: str) -> list[list[str]]:
     """The token sequences of an English translation of a Korean term: the phrase, and for a
-    phrase of two words or more its words anywhere in a title, in any order (an alternative
-    beginning with `TITLE_WORDS`): a title often turns the compound round (*instruction
-    following*: `Models to Follow Instructions`; *motion generation*: `Generating Human
-    Motions`)."""
+    phrase of two words (function words aside) its words anywhere in a title, in any order (an
+    alternative beginning with `TITLE_WORDS`): a title often turns the compound round
+    (*instruction following*: `Models to Follow Instructions`; *motion generation*:
+    `Generating Human Motions`)."""
     found = _phrase_tokens(phrase)
     if found:
         words = dict.fromkeys(t for t in found[0] if t.removesuffix(PREFIX) not in STOPWORDS)
-        if len(words) > 1:  # `end to end` is one word: any title with `end` would match
+        # Two words: a third (*direct preference optimization*) lets in titles that only
+        # share the common ones (`Direct Nash Optimization … General Preferences`). One word
+        # repeated (*end to end*) is one word: any title with `end` would match.
+        if len(words) == 2:
             found.append([TITLE_WORDS, *dict.fromkeys(_title_root(word) for word in words)])
     return found
 
@@ -120,6 +131,7 @@ def query_terms(parsed: ParsedQuery) -> tuple[list[list[list[str]]], list[list[l
 def _merge_glossary_phrases(words: Sequence[str]) -> list[list[list[str]]]:
     """Alternatives per word; a run of words forming a glossary entry adds its translation."""
     terms: list[list[list[str]]] = []
+    only_fillers = all(strip_particle(fold(word)) in FILLERS for word in words)
     index = 0
     while index < len(words):
         span, translations = glossary.longest_match(words[index:])
@@ -137,7 +149,8 @@ def _merge_glossary_phrases(words: Sequence[str]) -> list[list[list[str]]]:
             terms.append(_dedupe(alternatives))
             index += span
             continue
-        terms.append(_alternatives(words[index]))
+        if only_fillers or strip_particle(fold(words[index])) not in FILLERS:
+            terms.append(_alternatives(words[index]))
         index += 1
     return terms
 

@@ -80,6 +80,7 @@ def test_a_translation_also_matches_its_words_anywhere_in_a_title() -> None:
     ]
     assert translation_tokens("semantic segmentation")[1][2] == "segment" + PREFIX
     assert translation_tokens("pruning") == [["pruning"]]
+    assert len(translation_tokens("direct preference optimization")) == 1
     # One word repeated is one word: `end` anywhere in a title is no match of *end to end*.
     assert translation_tokens("end to end") == [["end", "to", "end"]]
     (term,) = query_terms(parse_query("동작 생성"))[0]
@@ -109,3 +110,21 @@ def test_a_korean_and_is_a_function_word() -> None:
     """`계획 및 추론`: `및` (and) is not a word every paper must hold (English-only papers have
     no Korean at all)."""
     assert parse_query("계획 및 추론").words == ["계획", "추론"]
+
+
+def test_a_topicless_korean_noun_is_left_out_among_other_words() -> None:
+    """`환각 현상` asks for hallucination papers, not for the word *phenomenon* (which an English
+    paper never holds); a table entry holding such a noun keeps it, and alone it is the query."""
+    assert query_terms(parse_query("환각 현상"))[0] == query_terms(parse_query("환각"))[0]
+    assert query_terms(parse_query("증류 기법을"))[0] == query_terms(parse_query("증류"))[0]
+    (term,) = query_terms(parse_query("연구 에이전트"))[0]
+    assert ["research", "agent"] in term
+    assert query_terms(parse_query("현상"))[0] == [[["현상"]]]
+    assert len(query_terms(parse_query("연구 현상"))[0]) == 2
+
+
+def test_dimensions_in_korean_are_written_with_a_d_in_english() -> None:
+    """`3차원 복원` finds `3D Reconstruction`: `3차원` is `3d`."""
+    dimensions, _ = query_terms(parse_query("3차원 복원"))[0]
+    assert ["3d"] in dimensions
+    assert ["2d"] in query_terms(parse_query("2차원의"))[0][0]
