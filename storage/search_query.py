@@ -68,7 +68,7 @@ def _alternatives(word: str) -> list[list[str]]:
     if not others and not variants:  # a loanword's English is surer than the mined term
         loanword = loanwords.english_word(word)
         others = [loanword] if loanword else translations.english_terms([word])
-    korean = bool(_HANGUL_WORD.search(word))
+    korean = bool(_HANGUL.search(word))
     for other in [*variants, *others]:
         alternatives.extend(translation_tokens(other) if korean else _phrase_tokens(other))
     unique: dict[tuple[str, ...], None] = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives)
@@ -131,7 +131,7 @@ def query_terms(parsed: ParsedQuery) -> tuple[list[list[list[str]]], list[list[l
 def _merge_glossary_phrases(words: Sequence[str]) -> list[list[list[str]]]:
     """Alternatives per word; a run of words forming a glossary entry adds its translation."""
     terms: list[list[list[str]]] = []
-    only_fillers = all(strip_particle(fold(word)) in FILLERS for word in words)
+    only_fillers = all(_is_filler(word) for word in words)
     index = 0
     while index < len(words):
         span, translations = glossary.longest_match(words[index:])
@@ -149,10 +149,15 @@ def _merge_glossary_phrases(words: Sequence[str]) -> list[list[list[str]]]:
             terms.append(_dedupe(alternatives))
             index += span
             continue
-        if only_fillers or strip_particle(fold(words[index])) not in FILLERS:
+        if only_fillers or not _is_filler(words[index]):
             terms.append(_alternatives(words[index]))
         index += 1
     return terms
+
+
+def _is_filler(word: str) -> bool:
+    """One of the `FILLERS`, particle aside."""
+    return strip_particle(fold(word)) in FILLERS
 
 
 def _first(word: str) -> list[str]:

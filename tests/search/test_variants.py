@@ -85,6 +85,8 @@ def test_a_translation_also_matches_its_words_anywhere_in_a_title() -> None:
     assert translation_tokens("end to end") == [["end", "to", "end"]]
     (term,) = query_terms(parse_query("동작 생성"))[0]
     assert [TITLE_WORDS, "motion" + PREFIX, "generat" + PREFIX] in term
+    (term,) = query_terms(parse_query("점군"))[0]  # a two-syllable word is Korean too
+    assert [TITLE_WORDS, "point" + PREFIX, "cloud" + PREFIX] in term
     # English typed as such is matched word by word anywhere already: no title form.
     assert all(
         TITLE_WORDS not in tokens
