@@ -414,16 +414,29 @@ def _with_saves(
     return InlineKeyboardMarkup(rows) if rows else None
 
 
-SearchRead = tuple[int, list[papers.PaperInfo]]
+@dataclasses.dataclass(frozen=True, slots=True)
+class SearchRead:
+    """What a results page needs: how many hits (up to MAX_RESULTS + 1), how many of them hold
+    every word of the query, and the page's papers with those found by part of the words."""
+
+    count: int
+    whole: int
+    found: list[papers.PaperInfo]
+    partial: frozenset[str]
 
 
 async def _load_search(session: AsyncSession, query: str, page: int) -> SearchRead:
-    """How many results `query` has (up to MAX_RESULTS + 1) and the papers of one page."""
+    """The counts of `query`'s results and the papers of one page."""
     hits = await search.search_papers(session, query=query, limit=MAX_RESULTS + 1)
     shown = hits[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     found = await papers.get_papers(session, arxiv_ids=[hit.arxiv_id for hit in shown])
     named = await search.filter_author_names(session, query) if found else set()
-    return len(hits), [_named_first(info, named) for info in found]
+    return SearchRead(
+        count=len(hits),
+        whole=sum(not hit.partial for hit in hits),
+        found=[_named_first(info, named) for info in found],
+        partial=frozenset(hit.arxiv_id for hit in shown if hit.partial),
+    )
 
 
 def _named_first(info: papers.PaperInfo, named: set[str]) -> papers.PaperInfo:
@@ -444,16 +457,26 @@ async def _search_page(
     """One page of results for `query`, the page count and the page's ids; None when there is
     no such page."""
     key = ("search", query, page)
-    count, found = await cached(context, key, lambda s: _load_search(s, query, page))
-    if not found:
+    read = await cached(context, key, lambda s: _load_search(s, query, page))
+    if not read.found:
         return None
+    count = read.count
     pages = -(-min(count, MAX_RESULTS) // PAGE_SIZE)
     label = f"{MAX_RESULTS}+" if count > MAX_RESULTS else str(count)
     template = "lookup.search_header_one" if count == 1 else "lookup.search_header"
     header = translate(lang, template, query=shorten(query), count=label)
-    lines = _result_lines(found, start=page * PAGE_SIZE + 1, lang=lang)
+    # Say when no paper holds every word, or where those holding only some of them begin: a
+    # reader should not take `트리 탐색`'s *Exploration* papers for tree search ones.
+    if read.whole == 0:
+        header += "\n" + translate(lang, "lookup.search_partial_only")
+    lines = []
+    start = page * PAGE_SIZE + 1
+    for rank, info in enumerate(read.found, start):
+        if read.whole and info.arxiv_id in read.partial and rank == read.whole + 1:
+            lines.append(translate(lang, "lookup.search_partial_below"))
+        lines.extend(_result_lines([info], start=rank, lang=lang))
     # Five clipped lines always fit one message: a page is edited in place, never split.
-    return pack_blocks([header, "\n".join(lines)])[0], pages, [info.arxiv_id for info in found]
+    return pack_blocks([header, "\n".join(lines)])[0], pages, [i.arxiv_id for i in read.found]
 
 
 async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

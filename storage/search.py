@@ -80,6 +80,8 @@ class SearchHit:
     score: float
     votes: int | None
     last_seen: dt.date
+    # Found by the loose fallback with only part of the query's words (after every whole match).
+    partial: bool = False
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -522,7 +524,12 @@ async def search_papers(
     info = await _titles(session, ids=[arxiv_id for arxiv_id, _ in ranked])
     return [
         SearchHit(
-            arxiv_id, info[arxiv_id][0], round(score, 6), info[arxiv_id][1], info[arxiv_id][2]
+            arxiv_id,
+            info[arxiv_id][0],
+            round(score, 6),
+            info[arxiv_id][1],
+            info[arxiv_id][2],
+            partial=tiers.get(arxiv_id, 0) > 0,
         )
         for arxiv_id, score in ranked
         if arxiv_id in info

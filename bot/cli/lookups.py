@@ -40,7 +40,10 @@ async def _search(url: str, query: str, limit: int) -> list[dict[str, Any]]:
             hits = await search_papers(session, query=query, limit=limit)
     finally:
         await engine.dispose()
-    return [{"arxiv_id": h.arxiv_id, "title": h.title, "score": h.score} for h in hits]
+    return [
+        {"arxiv_id": h.arxiv_id, "title": h.title, "score": h.score, "partial": h.partial}
+        for h in hits
+    ]
 
 
 async def _authors(url: str, name: str, limit: int) -> list[dict[str, Any]]:
@@ -72,7 +75,8 @@ def run_search(args: argparse.Namespace, settings: Settings) -> int:
         print(json.dumps(hits, ensure_ascii=False))
     else:
         for rank, hit in enumerate(hits, 1):
-            print(f"{rank:2}. {hit['arxiv_id']}  {hit['title']}  ({hit['score']:.2f})")
+            some = "  [some words only]" if hit["partial"] else ""
+            print(f"{rank:2}. {hit['arxiv_id']}  {hit['title']}  ({hit['score']:.2f}){some}")
         if not hits:
             print("no papers found")
     return 0

@@ -323,6 +323,26 @@ async def test_search_bad_input(chat: ChatDriver, argument: str, expected: str) 
     assert expected in replies[0].text
 
 
+async def test_search_says_when_results_hold_only_some_words(chat: ChatDriver) -> None:
+    """No paper has every word: the header says the results match some of them. Some do: a
+    line marks where the papers holding only some words begin. In Korean and in English."""
+    await chat.send("/settings lang ko")
+    only = (await chat.send("/search 트리 탐색"))[0].text
+    assert "모든 단어가 들어간 논문은 없어" in only
+    mixed = (await chat.send("/search 멀티모달 추론 벤치마크"))[0].text
+    assert "모든 단어가 들어간 논문은 없어" not in mixed
+    lines = mixed.splitlines()
+    divider = next(n for n, line in enumerate(lines) if "일부 단어만 맞는 논문" in line)
+    assert lines[divider - 1].startswith("1. ")
+    assert lines[divider + 1].startswith("2. ")
+    await chat.send("/settings lang en")
+    assert "No paper holds every word" in (await chat.send("/search 트리 탐색"))[0].text
+    assert "only some of the words" in (await chat.send("/search 멀티모달 추론 벤치마크"))[0].text
+    whole = (await chat.send("/search diffusion video"))[0].text
+    assert "some of the words" not in whole
+    assert "some of them" not in whole
+
+
 async def test_search_korean_and_in_a_group(chat: ChatDriver) -> None:
     """Korean words find papers through their Korean summaries, in a group chat too."""
     replies = await chat.send("/search 경계 상자", chat=-100123)

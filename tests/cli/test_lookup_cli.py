@@ -73,12 +73,14 @@ def test_paper_bad_or_unknown_id_exits_1(
 def test_search_and_author_json(
     seeded_database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`search --json` lists {arxiv_id, title, score}; `author --json` lists the author's papers."""
+    """`search --json` lists {arxiv_id, title, score, partial}; `author --json` lists the
+    author's papers."""
     assert main(["--db", seeded_database_url, "search", "DocLLM", "--limit", "3", "--json"]) == 0
     hits = _json(capsys)
     assert isinstance(hits, list)
     assert hits[0]["arxiv_id"] == "2401.00908"
-    assert set(hits[0]) == {"arxiv_id", "title", "score"}
+    assert set(hits[0]) == {"arxiv_id", "title", "score", "partial"}
+    assert hits[0]["partial"] is False
     assert main(["--db", seeded_database_url, "author", "mathieu sibue", "--json"]) == 0
     authors = _json(capsys)
     assert isinstance(authors, list)

@@ -550,6 +550,17 @@ async def test_papers_with_the_whole_query_rank_above_the_loose_fallback(
     assert set(found[1:]) == {"2502.00002", "2502.00003"}
 
 
+async def test_search_hits_say_which_hold_only_part_of_the_query(database_url: str) -> None:
+    """A loose fallback hit is marked `partial` (the chat says so); whole matches are not."""
+    async with digest_session(database_url, LOOSE_DIGEST, source="l.md") as session:
+        hits = await search.search_papers(session, query="sparse autoencoder")
+        alone = await search.search_papers(session, query="sparse")
+    assert [(hit.arxiv_id, hit.partial) for hit in hits][0] == ("2502.00001", False)
+    assert [hit.partial for hit in hits[1:]] == [True, True]
+    assert alone
+    assert not any(hit.partial for hit in alone)
+
+
 def _apart_digest(papers: int) -> str:
     """A digest of `papers` papers whose summaries hold `multi` and `image`, never together."""
     blocks = [
