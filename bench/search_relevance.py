@@ -1,8 +1,9 @@
 """Relevance of the search on the real corpus: Recall@10 and nDCG@10 per kind, for the project's
 set (tests/search/relevance.json), the blind set's dev and test splits (relevance_blind.json) and
 the fresh held-out set (relevance_fresh.json, written after the blind test split had been run
-several times) and the third (relevance_third.json, written when the fresh dev split had been
-read).
+several times), the third (relevance_third.json, written when the fresh dev split had been
+read) and the fourth (relevance_fourth.json, topics none of the others asks about), each split
+dev/test.
 
 The archive holds every daily_papers_ko digest and the HF JSON days (`hf_api/`, `hf_api_b/`, whose
 papers carry English abstracts); `--keep FILE` builds it once and reuses it. `--verbose` lists the
@@ -24,6 +25,7 @@ from storage.search import search_papers
 from tests.search.archive import load_archive
 from tests.search.evaluation import (
     BLIND_FILE,
+    FOURTH_FILE,
     FRESH_FILE,
     RELEVANCE_FILE,
     THIRD_FILE,
@@ -56,6 +58,8 @@ async def measure(url: str, *, verbose: bool) -> dict[str, object]:
         "fresh_test": load_relevance(FRESH_FILE, split="test"),
         "third_dev": load_relevance(THIRD_FILE, split="dev"),
         "third_test": load_relevance(THIRD_FILE, split="test"),
+        "fourth_dev": load_relevance(FOURTH_FILE, split="dev"),
+        "fourth_test": load_relevance(FOURTH_FILE, split="test"),
     }
     figures: dict[str, object] = {}
     try:
