@@ -1293,9 +1293,17 @@ _TABLE = """
 _HANGUL = re.compile(r"[\uac00-\ud7a3]+")
 
 
+# Words Korean uses interchangeably, looked up as one: `동영상` (moving picture) is the commonest
+# word for video, and the table's entries name `비디오` (`긴 동영상` is `긴 비디오`: long video).
+# `영상` is left alone: it is also an image (`의료 영상`: medical imaging).
+_SAME_WORD = {"동영상": "비디오"}
+
+
 def _key(words: Sequence[str]) -> str:
-    """Korean words as a key: each folded and without its particle, joined without spaces."""
+    """Korean words as a key: each folded and without its particle (`_SAME_WORD` as its
+    synonym), joined without spaces."""
     parts = [strip_particle(fold(word)) for word in words]
+    parts = [_SAME_WORD.get(part, part) for part in parts]
     joined = "".join(parts)
     return joined if parts and all(_HANGUL.fullmatch(part) for part in parts) else ""
 

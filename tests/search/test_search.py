@@ -281,7 +281,7 @@ def test_cli_search_and_author_json(tmp_path: Path) -> None:
     run("ingest", str(digest), "--json")
     hits = json.loads(run("search", "강화학습", "--limit", "2", "--json").splitlines()[-1])
     assert hits[0]["arxiv_id"] == "2410.22222"
-    assert set(hits[0]) == {"arxiv_id", "title", "score"}
+    assert set(hits[0]) == {"arxiv_id", "title", "score", "partial"}
     authors = json.loads(run("author", "lecun", "--json").splitlines()[-1])
     assert authors[0]["name"] == "Yann LeCun"
     assert authors[0]["papers"][0]["arxiv_id"] == "2410.11111"

@@ -23,6 +23,16 @@ def test_a_key_ignores_particles_and_spacing() -> None:
     assert glossary_variants.longest_match(["zzz"]) == (0, [])
 
 
+def test_dongyeongsang_is_looked_up_as_video() -> None:
+    """`동영상` is the commonest Korean word for video: `긴 동영상` is the `긴 비디오` entry
+    (*long video*); `영상`, also an image, stays itself."""
+    assert glossary_variants.longest_match(["긴", "동영상을"]) == (2, ["long video"])
+    assert glossary_variants.longest_match(["긴", "영상"])[0] == 2  # a form of that line
+    assert glossary_variants.longest_match(["의료", "동영상"]) != (
+        glossary_variants.longest_match(["의료", "영상"])
+    )
+
+
 def test_a_word_the_summaries_never_use_gets_its_english_term() -> None:
     """`점군` (the summaries write `포인트 클라우드`) also asks for *point cloud*."""
     (term,) = query_terms(parse_query("점군"))[0]
