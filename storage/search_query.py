@@ -47,6 +47,16 @@ def _variant_terms(words: Sequence[str]) -> list[str]:
     return found if span == len(words) else []
 
 
+def _headless_terms(word: str) -> list[str]:
+    """The English of the table's `word 모델` entry when that English names no model: the head
+    noun `모델` is then not part of the concept, and the word alone names it (`평가자`, as in
+    `평가자 모델`: *judge*, *evaluator*; `프로세스 보상`: *process reward*)."""
+    found = _variant_terms([word, "모델"])
+    if any(re.search(r"\bmodel", phrase) for phrase in found):
+        return []
+    return found
+
+
 def _alternatives(word: str) -> list[list[str]]:
     """Token sequences any of which matches `word`, widened by its stem and the tables.
 
@@ -56,6 +66,7 @@ def _alternatives(word: str) -> list[list[str]]:
     `병합` → *token merging*).
     """
     alternatives = [tokens for tokens in term_tokens(word) if tokens]
+    korean_word = bool(_HANGUL.search(word))
     dimensions = _DIMENSIONS.fullmatch(strip_particle(fold(word)))
     if dimensions:  # `3차원` is what English writes `3D`
         alternatives.append([dimensions.group(1) + "d"])
@@ -64,13 +75,14 @@ def _alternatives(word: str) -> list[list[str]]:
     variants = _variant_terms([word])
     if not variants and stems:
         variants = _variant_terms([strip_particle(fold(word))[:-1]])
+    if not variants and korean_word:
+        variants = _headless_terms(word)
     others = glossary.translations(word)
     if not others and not variants:  # a loanword's English is surer than the mined term
         loanword = loanwords.english_word(word)
         others = [loanword] if loanword else translations.english_terms([word])
-    korean = bool(_HANGUL.search(word))
     for other in [*variants, *others]:
-        alternatives.extend(translation_tokens(other) if korean else _phrase_tokens(other))
+        alternatives.extend(translation_tokens(other) if korean_word else _phrase_tokens(other))
     unique: dict[tuple[str, ...], None] = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives)
     return [list(tokens) for tokens in unique]
 

@@ -140,3 +140,12 @@ def test_dimensions_in_korean_are_written_with_a_d_in_english() -> None:
     dimensions, _ = query_terms(parse_query("3차원 복원"))[0]
     assert ["3d"] in dimensions
     assert ["2d"] in query_terms(parse_query("2차원의"))[0][0]
+
+
+def test_a_word_whose_model_entry_names_no_model_gets_that_entry() -> None:
+    """`평가자` alone is the `평가자 모델` entry (*judge*, *evaluator*: the English names no
+    model, so `모델` is not part of the concept); `기반` (based) is not *foundation model*."""
+    terms = query_terms(parse_query("LLM 평가자"))[0]
+    assert any(["judge"] in term for term in terms)
+    (based,) = query_terms(parse_query("기반"))[0]
+    assert not any("foundation" in tokens for tokens in based)
