@@ -417,12 +417,11 @@ def _with_saves(
 @dataclasses.dataclass(frozen=True, slots=True)
 class SearchRead:
     """What a results page needs: how many hits (up to MAX_RESULTS + 1), how many of them hold
-    every word of the query, and the page's papers with those found by part of the words."""
+    every word of the query (they rank first: the rest hold part of them), the page's papers."""
 
     count: int
     whole: int
     found: list[papers.PaperInfo]
-    partial: frozenset[str]
 
 
 async def _load_search(session: AsyncSession, query: str, page: int) -> SearchRead:
@@ -435,7 +434,6 @@ async def _load_search(session: AsyncSession, query: str, page: int) -> SearchRe
         count=len(hits),
         whole=sum(not hit.partial for hit in hits),
         found=[_named_first(info, named) for info in found],
-        partial=frozenset(hit.arxiv_id for hit in shown if hit.partial),
     )
 
 
@@ -469,12 +467,10 @@ async def _search_page(
     # reader should not take `트리 탐색`'s *Exploration* papers for tree search ones.
     if read.whole == 0:
         header += "\n" + translate(lang, "lookup.search_partial_only")
-    lines = []
-    start = page * PAGE_SIZE + 1
-    for rank, info in enumerate(read.found, start):
-        if read.whole and info.arxiv_id in read.partial and rank == read.whole + 1:
-            lines.append(translate(lang, "lookup.search_partial_below"))
-        lines.extend(_result_lines([info], start=rank, lang=lang))
+    lines = _result_lines(read.found, start=page * PAGE_SIZE + 1, lang=lang)
+    first_partial = read.whole - page * PAGE_SIZE  # its index on this page
+    if read.whole and 0 <= first_partial < len(lines):
+        lines.insert(first_partial, translate(lang, "lookup.search_partial_below"))
     # Five clipped lines always fit one message: a page is edited in place, never split.
     return pack_blocks([header, "\n".join(lines)])[0], pages, [i.arxiv_id for i in read.found]
 
