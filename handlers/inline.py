@@ -52,22 +52,27 @@ async def _latest(session: AsyncSession, offset: int) -> list[Paper]:
     return ranked[offset : offset + PAGE_SIZE]
 
 
-async def _load(session: AsyncSession, query: str, offset: int) -> list[Paper]:
-    """One page of papers for `query` (the latest digest's top papers when it is empty)."""
+async def _load(session: AsyncSession, query: str, offset: int) -> list[tuple[Paper, bool]]:
+    """One page of papers for `query` (the latest digest's top papers when it is empty), each
+    with whether it holds only some of the query's words (`SearchHit.partial`)."""
     if not query:
-        return await _latest(session, offset)
+        return [(paper, False) for paper in await _latest(session, offset)]
     hits = await search.search_papers(session, query=query, limit=PAGE_SIZE, offset=offset)
+    partial = {hit.arxiv_id for hit in hits if hit.partial}
     found = await papers.get_papers(session, arxiv_ids=[hit.arxiv_id for hit in hits])
-    return [as_paper(info) for info in found]
+    return [(as_paper(info), info.arxiv_id in partial) for info in found]
 
 
-def _article(paper: Paper, lang: Lang) -> InlineQueryResultArticle:
-    """One result: title and description in the list, the paper's message when chosen."""
+def _article(paper: Paper, lang: Lang, *, partial: bool = False) -> InlineQueryResultArticle:
+    """One result: title and description in the list, the paper's message when chosen. A
+    result holding only some of the query's words says so first in its description (an
+    inline list has no room for the chat's divider line)."""
     article = render_inline_article(paper, lang=lang)
+    marker = translate(lang, "inline.partial") + "\n" if partial else ""
     return InlineQueryResultArticle(
         id=paper.arxiv_id[:64],
         title=article.title,
-        description=article.description,
+        description=marker + article.description,
         input_message_content=InputTextMessageContent(
             article.text,
             parse_mode=ParseMode.HTML,
@@ -78,9 +83,9 @@ def _article(paper: Paper, lang: Lang) -> InlineQueryResultArticle:
     )
 
 
-def results(found: Sequence[Paper], lang: Lang) -> list[InlineQueryResultArticle]:
-    """Articles for `found`, in order."""
-    return [_article(paper, lang) for paper in found]
+def results(found: Sequence[tuple[Paper, bool]], lang: Lang) -> list[InlineQueryResultArticle]:
+    """Articles for `found` (papers and whether each holds only part of the query), in order."""
+    return [_article(paper, lang, partial=partial) for paper, partial in found]
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -100,3 +100,20 @@ async def test_korean_user_gets_korean_results(chat: ChatDriver) -> None:
     assert "일치하는 논문이 없습니다" in answer["button"]["text"]
     answer = await _ask(chat, "Humanity's Last Exam", user=USER + 7)
     assert any("외" in result["description"] for result in answer["results"])
+
+
+async def test_results_holding_only_some_words_say_so(chat: ChatDriver) -> None:
+    """A result the loose fallback found (only some of the query's words) says so first in its
+    description, in the user's language; whole matches carry no such mark."""
+    chat.emulator.add_user(USER + 8, language_code="ko")
+    only = await _ask(chat, "트리 탐색", user=USER + 8)
+    assert only["results"]
+    assert all(r["description"].startswith("½ 검색어의 일부 단어만") for r in only["results"])
+    mixed = await _ask(chat, "멀티모달 추론 벤치마크")
+    marked = ["only some of the words" in r["description"] for r in mixed["results"]]
+    assert marked[0] is False
+    assert any(marked)
+    assert marked == sorted(marked)  # whole matches first, then the partial ones
+    whole = await _ask(chat, "DocLLM layout")
+    assert whole["results"]
+    assert not any("some of the words" in r["description"] for r in whole["results"])
