@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.app import COMMANDS as APP_COMMANDS
 from handlers.start import paper_from_payload
 from storage import chats
 from tests.chat.conftest import ChatDriver, texts
@@ -62,10 +63,13 @@ async def test_start_sub_subscribes(chat: ChatDriver) -> None:
 
 @pytest.mark.parametrize("language", ["en", "ko"])
 async def test_help_lists_every_command_with_an_example(chat: ChatDriver, language: str) -> None:
-    """/help names every command, an example for each, and inline mode with the bot's name."""
+    """/help names every command the bot registers, an example for each, and inline mode with
+    the bot's name."""
     text = (await chat.send("/help", language_code=language))[0].text
-    for command in (*COMMANDS, "/search", "/status", "/help"):
+    for command in (*COMMANDS, *(f"/{name}" for name in APP_COMMANDS if name != "start")):
         assert command in text
+    assert "/bibtex 2401.00908" in text
+    assert "/settings foryou off" in text
     assert "/paper 2401.00908" in text
     assert "/digest 2024-01-03" in text
     assert "@paperboy_emulated_bot diffusion" in text
