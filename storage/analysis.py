@@ -33,6 +33,9 @@ PREFIX = "*"  # ends a query token that matches every index token it begins (nev
 # Begins a query alternative whose other tokens must all be in the title, in any order (never
 # a token either): storage.search_query.translation_tokens.
 TITLE_WORDS = "^"
+# Begins a query alternative that is a related term of a query word's concept, not the concept
+# itself (storage.related_terms): matched like any phrase, it counts less in the title boost.
+RELATED = "~"
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]+")
 _OTHER_SCRIPT = re.compile(r"[^\x00-\x7f\uac00-\ud7a3]+")

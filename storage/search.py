@@ -43,7 +43,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.analysis import TITLE_WORDS, ParsedQuery, author_terms, parse_query
+from storage.analysis import RELATED, TITLE_WORDS, ParsedQuery, author_terms, parse_query
 from storage.author_search import AuthorHit, search_authors
 from storage.models import StoredPaper
 from storage.names import normalize_name as _fold_name
@@ -325,7 +325,11 @@ def _newest_window(stats: LexemeStats, positive: list[list[list[str]]], ranked: 
         density *= min(
             1.0,
             sum(
-                min(stats.freqs.get(token, stats.rare) for token in tokens if token != TITLE_WORDS)
+                min(
+                    stats.freqs.get(token, stats.rare)
+                    for token in tokens
+                    if token not in (TITLE_WORDS, RELATED)
+                )
                 for tokens in alternatives
             ),
         )

@@ -8,10 +8,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from storage import glossary, glossary_variants, loanwords, translations
+from storage import glossary, glossary_variants, loanwords, related_terms, translations
 from storage.analysis import (
     MAX_TERMS,
     PREFIX,
+    RELATED,
     STOPWORDS,
     TITLE_WORDS,
     ParsedQuery,
@@ -83,8 +84,20 @@ def _alternatives(word: str) -> list[list[str]]:
         others = [loanword] if loanword else translations.english_terms([word])
     for other in [*variants, *others]:
         alternatives.extend(translation_tokens(other) if korean_word else _phrase_tokens(other))
+    alternatives += _related_alternatives([*variants, *others])
     unique: dict[tuple[str, ...], None] = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives)
     return [list(tokens) for tokens in unique]
+
+
+def _related_alternatives(phrases: Sequence[str]) -> list[list[str]]:
+    """The related terms of English concept phrases (storage.related_terms: `positional
+    encoding` → *RoPE*, *ALiBi*), each a token sequence beginning with `RELATED`."""
+    return [
+        [RELATED, *tokens]
+        for phrase in phrases
+        for term in related_terms.related(phrase)
+        for tokens in _phrase_tokens(term)
+    ]
 
 
 def _phrase_tokens(phrase: str) -> list[list[str]]:
@@ -157,6 +170,7 @@ def _merge_glossary_phrases(words: Sequence[str]) -> list[list[list[str]]]:
             alternatives = [[tok for w in words[index : index + span] for tok in _first(w)]]
             translated = translation_tokens if _HANGUL.search(phrase) else _phrase_tokens
             alternatives += [tokens for other in translations for tokens in translated(other)]
+            alternatives += _related_alternatives(translations)
             alternatives += _phrase_tokens(phrase)
             terms.append(_dedupe(alternatives))
             index += span
@@ -188,6 +202,8 @@ def fts5_expression(positive: list[list[list[str]]], negative: list[list[list[st
     """An FTS5 MATCH expression from analysed tokens, each quoted (tokens hold no quotes)."""
 
     def phrase(tokens: list[str]) -> str:
+        if tokens[0] == RELATED:  # matched like any phrase
+            return phrase(tokens[1:])
         if tokens[0] == TITLE_WORDS:  # each token in the title column, in any order
             return "title_tokens : (" + " AND ".join(phrase([t]) for t in tokens[1:]) + ")"
         # `"a b"* + "c"`: a `*` after a string makes its last token a prefix token.
@@ -226,6 +242,8 @@ def tsquery_expression(
         return quoted
 
     def phrase(tokens: list[str]) -> str:
+        if tokens[0] == RELATED:  # matched like any phrase
+            return phrase(tokens[1:])
         if tokens[0] == TITLE_WORDS:  # each token in the title (weight A), in any order
             weight = "A" if phrases else ""  # GIN does not store weights: the loose form has none
             return "(" + " & ".join(lexeme(token, weight) for token in tokens[1:]) + ")"

@@ -36,18 +36,20 @@ OVERALL_NDCG_FLOOR = 0.85
 BASELINE_MARGIN = 0.25  # ours must beat each baseline's overall Recall@10 by this much
 # PostgreSQL ranks with ts_rank, not BM25: measured overall R@10 0.909, weakest kind (mixed) 0.79.
 POSTGRES_KIND_RECALL_FLOOR = 0.75
-# The blind sets (issue 15), a little under their measured Recall@10 (round 6: blind dev
-# 0.908, test 0.919, weakest kind 0.904; fresh dev 0.949, test 0.795, weakest kind 0.737;
-# third dev 0.878, test 0.805, weakest kind 0.749; round 7's fourth set, on topics none of the
-# others asks about: dev 0.698, test 0.686, weakest kind 0.644).
-BLIND_RECALL_FLOORS = {"dev": 0.87, "test": 0.87}
+# The blind sets (issue 15), a little under their measured Recall@10 and above what they were
+# without round 8's related terms (storage.related_terms), so losing those fails here. Round 8:
+# blind dev 0.896, test 0.945, weakest kind 0.87; fresh dev 0.939, test 0.846, weakest kind
+# 0.802; third dev 0.905, test 0.854, weakest kind 0.824; the fourth set (topics none of the
+# others asks about) dev 0.748, test 0.714, weakest kind 0.678. Without them (round 7): blind
+# test 0.919, fresh test 0.795, third test 0.805, fourth dev 0.698, test 0.686.
+BLIND_RECALL_FLOORS = {"dev": 0.87, "test": 0.925}
 BLIND_KIND_RECALL_FLOOR = 0.8
-FRESH_RECALL_FLOORS = {"dev": 0.9, "test": 0.77}
-FRESH_KIND_RECALL_FLOOR = 0.7
-THIRD_RECALL_FLOORS = {"dev": 0.85, "test": 0.78}
-THIRD_KIND_RECALL_FLOOR = 0.72
-FOURTH_RECALL_FLOORS = {"dev": 0.64, "test": 0.66}
-FOURTH_KIND_RECALL_FLOOR = 0.6
+FRESH_RECALL_FLOORS = {"dev": 0.9, "test": 0.82}
+FRESH_KIND_RECALL_FLOOR = 0.78
+THIRD_RECALL_FLOORS = {"dev": 0.87, "test": 0.83}
+THIRD_KIND_RECALL_FLOOR = 0.8
+FOURTH_RECALL_FLOORS = {"dev": 0.72, "test": 0.7}
+FOURTH_KIND_RECALL_FLOOR = 0.65
 
 
 @pytest.fixture(scope="module")

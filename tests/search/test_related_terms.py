@@ -1,0 +1,102 @@
+"""Related title terms (storage.related_terms): a Korean query word also finds the papers that
+name its concept only by a method or an abbreviation (`위치 인코딩`: *RoPE*)."""
+
+from __future__ import annotations
+
+from storage import glossary_variants, related_terms, search
+from storage.analysis import RELATED, parse_query
+from storage.search_query import fts5_expression, query_terms, tsquery_expression
+from storage.search_ranking import RELATED_CREDIT, TITLE_WEIGHT, title_boost
+from tests.search.archive import digest_session
+
+# Words that name no concept on their own: a related term that is one of them would match
+# half the archive.
+GENERIC = {"model", "models", "learning", "large", "efficient", "data", "benchmark", "method"}
+
+
+def test_the_table_parses_and_every_concept_is_reachable_from_a_korean_word() -> None:
+    """Every concept is an English phrase of the hand-written table (so a Korean query word
+    reaches it); terms are lower case, at most 8 a concept, never one generic word."""
+    table = related_terms.load()
+    assert len(table) > 1000
+    english = {phrase for phrases in glossary_variants.load().values() for phrase in phrases}
+    assert set(table) <= english
+    for concept, terms in table.items():
+        assert 0 < len(terms) <= 8, concept
+        assert all(term == term.lower() and term not in GENERIC for term in terms), concept
+    assert "rope" in related_terms.related("positional encoding")
+    assert related_terms.related("zz not a concept") == []
+
+
+def test_parse_skips_comments_and_blank_lines() -> None:
+    """`#` lines and blank lines are not concepts; a concept's lines add up."""
+    text = "# about\n\nA = b; c\n a = d ;\n"
+    assert related_terms.parse(text) == {"a": ["b", "c", "d"]}
+
+
+def test_a_korean_word_gets_its_concepts_related_terms_marked() -> None:
+    """`위치 인코딩` (*positional encoding*) also asks for RoPE and ALiBi, marked `RELATED`;
+    the expressions match them like any phrase."""
+    (term,) = query_terms(parse_query("위치 인코딩"))[0]
+    assert [RELATED, "rope"] in term
+    assert [RELATED, "alibi"] in term
+    assert ["positional", "encod"] in term  # the concept itself, as analysed
+    positive = [term]
+    assert '"rope"' in fts5_expression(positive, [])
+    assert "~" not in fts5_expression(positive, [])
+    assert "('rope')" in tsquery_expression(positive, [])
+    assert "~" not in tsquery_expression(positive, [])
+
+
+def test_an_english_query_word_is_not_widened() -> None:
+    """Only a Korean word's concept is widened: an English query means its own words."""
+    (term,) = query_terms(parse_query("quantization"))[0]
+    assert not any(tokens[0] == RELATED for tokens in term)
+
+
+def test_a_related_term_in_a_title_counts_less_than_the_concept() -> None:
+    """In the title boost a related term counts `RELATED_CREDIT`, the concept itself 1."""
+    positive = query_terms(parse_query("위치 인코딩"))[0]
+    concept = title_boost(positive, "extending positional encoding for long context")
+    related = title_boost(positive, "longrope extending rope to long context")
+    assert concept == 1 + TITLE_WEIGHT
+    assert related == 1 + TITLE_WEIGHT * RELATED_CREDIT
+
+
+DIGEST = """## Daily Papers (2025-03-03)
+
+### [Rethinking Positional Encoding in Transformers](https://arxiv.org/abs/2503.00001)
+
+Vote: 5
+
+Authors: A. Writer
+
+- 트랜스포머의 위치 인코딩을 다시 설계합니다.
+
+### [RoPE Scaling Beyond Two Million Tokens](https://arxiv.org/abs/2503.00002)
+
+Vote: 5
+
+Authors: B. Writer
+
+- 회전 방식으로 긴 문맥을 늘립니다.
+
+### [A Benchmark for Table Reasoning](https://arxiv.org/abs/2503.00003)
+
+Vote: 50
+
+Authors: C. Writer
+
+- 표 추론 벤치마크를 제안합니다.
+"""
+
+
+async def test_a_paper_naming_only_a_related_term_is_found_after_the_concept(
+    database_url: str,
+) -> None:
+    """`위치 인코딩` finds the RoPE paper, whose text never names positional encoding, after the
+    paper that does; an unrelated paper stays out. On both backends."""
+    async with digest_session(database_url, DIGEST, source="r.md") as session:
+        hits = await search.search_papers(session, query="위치 인코딩")
+    assert [hit.arxiv_id for hit in hits] == ["2503.00001", "2503.00002"]
+    assert not any(hit.partial for hit in hits)
