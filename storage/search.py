@@ -54,6 +54,7 @@ from storage.search_query import (
     query_filters,
     query_terms,
     tsquery_expression,
+    without_related,
 )
 from storage.search_ranking import TitleBoost, combined_score
 
@@ -96,10 +97,13 @@ async def _candidates(
     authors: AuthorSets,
     ranked: int | None = None,
     positive: list[list[list[str]]] | None = None,
+    related: bool = True,
 ) -> list[tuple[str, float, int | None, dt.date]]:
     """Up to 200 (arxiv_id, text score, votes, day) by text relevance, or by votes without text.
 
-    `positive` replaces the parsed query's positive terms (the fallback's OR of two words).
+    `positive` replaces the parsed query's positive terms (the fallback's OR of two words);
+    without `related`, the terms' related alternatives are left out (the fallback's: they
+    doubled its cost on queries of common concepts, for papers holding only part of a query).
     """
     postgres = _dialect(session) == "postgresql"
     if ranked is None:  # read late: tests lower them
@@ -108,6 +112,8 @@ async def _candidates(
         ranked = min(ranked, POSTGRES_LOOSE_RANKED_MATCHES)
     terms, negative = query_terms(parsed)
     positive = terms if positive is None else positive
+    if not related:
+        positive = without_related(positive)
     conditions, params = query_filters(parsed, authors)
     if not positive and (parsed.has_text or not conditions):
         return []
@@ -371,6 +377,7 @@ async def _loose_candidates(
             authors=authors,
             ranked=LOOSE_RANKED_MATCHES,
             positive=[*phrases, either],
+            related=False,
         )
         return [(arxiv_id, score * 0.3, votes, day) for arxiv_id, score, votes, day in hits]
     if len(words) > 1:
@@ -382,7 +389,7 @@ async def _loose_candidates(
             words=kept, phrases=parsed.phrases, excluded=parsed.excluded, dates=parsed.dates
         )
         for arxiv_id, score, votes, day in await _candidates(
-            session, parsed=loose, authors=authors, ranked=LOOSE_RANKED_MATCHES
+            session, parsed=loose, authors=authors, ranked=LOOSE_RANKED_MATCHES, related=False
         ):
             if arxiv_id not in found or found[arxiv_id][1] < score * factor:
                 found[arxiv_id] = (arxiv_id, score * factor, votes, day)
@@ -397,7 +404,7 @@ async def _match_counts(session: AsyncSession, words: Sequence[str]) -> list[int
     word of common tokens (`multi image`, a Korean word's bigrams) would read thousands of rows
     to find its phrase rare. Such a word counts as common, so it is left out in turn like any
     other rather than dropped as a word no paper has."""
-    expressions = [query_terms(ParsedQuery(words=[word]))[0] for word in words]
+    expressions = [without_related(query_terms(ParsedQuery(words=[word]))[0]) for word in words]
     postgres = _dialect(session) == "postgresql"
     columns: list[str] = []
     params: dict[str, str] = {}

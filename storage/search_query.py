@@ -79,12 +79,17 @@ def _alternatives(word: str) -> list[list[str]]:
     if not variants and korean_word:
         variants = _headless_terms(word)
     others = glossary.translations(word)
+    mined: list[str] = []
     if not others and not variants:  # a loanword's English is surer than the mined term
         loanword = loanwords.english_word(word)
-        others = [loanword] if loanword else translations.english_terms([word])
-    for other in [*variants, *others]:
+        others = [loanword] if loanword else []
+        mined = [] if loanword else translations.english_terms([word])
+    for other in [*variants, *others, *mined]:
         alternatives.extend(translation_tokens(other) if korean_word else _phrase_tokens(other))
-    alternatives += _related_alternatives([*variants, *others])
+    # An English word means its own words; a mined term is too often wrong (`움직임` →
+    # *video generation*) to widen further.
+    if korean_word:
+        alternatives += _related_alternatives([*variants, *others])
     unique: dict[tuple[str, ...], None] = dict.fromkeys(tuple(a[:MAX_TERMS]) for a in alternatives)
     return [list(tokens) for tokens in unique]
 
@@ -98,6 +103,11 @@ def _related_alternatives(phrases: Sequence[str]) -> list[list[str]]:
         for term in related_terms.related(phrase)
         for tokens in _phrase_tokens(term)
     ]
+
+
+def without_related(positive: list[list[list[str]]]) -> list[list[list[str]]]:
+    """Positive terms without their `RELATED` alternatives (for the loose fallback)."""
+    return [[tokens for tokens in term if tokens[:1] != [RELATED]] for term in positive]
 
 
 def _phrase_tokens(phrase: str) -> list[list[str]]:
@@ -170,7 +180,8 @@ def _merge_glossary_phrases(words: Sequence[str]) -> list[list[list[str]]]:
             alternatives = [[tok for w in words[index : index + span] for tok in _first(w)]]
             translated = translation_tokens if _HANGUL.search(phrase) else _phrase_tokens
             alternatives += [tokens for other in translations for tokens in translated(other)]
-            alternatives += _related_alternatives(translations)
+            if _HANGUL.search(phrase):
+                alternatives += _related_alternatives(translations)
             alternatives += _phrase_tokens(phrase)
             terms.append(_dedupe(alternatives))
             index += span

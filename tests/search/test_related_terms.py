@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from storage import glossary_variants, related_terms, search
 from storage.analysis import RELATED, parse_query
-from storage.search_query import fts5_expression, query_terms, tsquery_expression
+from storage.search_query import (
+    fts5_expression,
+    query_terms,
+    tsquery_expression,
+    without_related,
+)
 from storage.search_ranking import RELATED_CREDIT, TITLE_WEIGHT, title_boost
 from tests.search.archive import digest_session
 
@@ -100,3 +105,21 @@ async def test_a_paper_naming_only_a_related_term_is_found_after_the_concept(
         hits = await search.search_papers(session, query="위치 인코딩")
     assert [hit.arxiv_id for hit in hits] == ["2503.00001", "2503.00002"]
     assert not any(hit.partial for hit in hits)
+
+
+def test_a_mined_translation_is_not_widened() -> None:
+    """A word only the mined table translates (`움직임` → *video generation*, wrongly) keeps
+    that term but gets no related terms: a wrong guess widened would match hundreds of papers."""
+    (term,) = query_terms(parse_query("움직임"))[0]
+    assert ["video", "generation"] in term
+    assert related_terms.related("video generation")
+    assert not any(tokens[0] == RELATED for tokens in term)
+
+
+def test_the_loose_fallback_leaves_related_terms_out() -> None:
+    """`without_related` (the fallback's terms) keeps every other alternative, in order."""
+    positive = query_terms(parse_query("위치 인코딩 벤치마크"))[0]
+    stripped = without_related(positive)
+    assert [len(term) for term in stripped] != [len(term) for term in positive]
+    for term, kept in zip(positive, stripped, strict=True):
+        assert kept == [tokens for tokens in term if tokens[0] != RELATED]
