@@ -12,12 +12,12 @@ where `text` is FTS5 BM25 negated (column weights title 5, authors 3, body 1; on
 ts_rank with weights A=1, B=0.6, C=0.3 scaled ×10) times a title boost (1 + 2 × the share of
 query terms whose tokens appear as a phrase in the title, or, for the English translation of a
 Korean term, whose words' families all appear there in any order; a term counts half when only
-the last word of its English phrase does: `segmentation` for *semantic segmentation*), `votes` the
-paper's latest vote count and
-`age_days` its distance from the newest paper in the archive (not the wall clock, so results do
-not drift). The 200 best BM25 candidates are re-ranked with this formula. A paper named by an
-arXiv id or URL in the query comes first with score 1e6. A query matching more than
-`RANKED_MATCHES` papers (a single very common word) is ranked over only the newest
+the last word of its English phrase does: `segmentation` for *semantic segmentation*, or only a
+related term of its concept: `RoPE` for `위치 인코딩`, storage.related_terms), `votes` the paper's
+latest vote count and `age_days` its distance from the newest paper in the archive (not the wall
+clock, so results do not drift). The 200 best BM25 candidates are re-ranked with this formula. A
+paper named by an arXiv id or URL in the query comes first with score 1e6. A query matching more
+than `RANKED_MATCHES` papers (a single very common word) is ranked over only the newest
 `RANKED_MATCHES` of them, by FTS5 rowid or by document id (papers are indexed as days arrive):
 such a word says little about relevance, and ranking every match was the slow tail at 100k.
 PostgreSQL, which reads each ranked match's whole tsvector, ranks `POSTGRES_RANKED_MATCHES`,
@@ -28,7 +28,7 @@ The fallback for a query whose words do not all match together drops the words n
 or more for a common one without checking its phrase: `_match_counts`), then leaves each
 remaining word out in turn, rarest first (scores × 0.3, `LOOSE_VARIANTS` queries at most; two
 words are one query for either word); it ranks at most `LOOSE_RANKED_MATCHES` newest matches
-per variant (`POSTGRES_LOOSE_RANKED_MATCHES`).
+per variant (`POSTGRES_LOOSE_RANKED_MATCHES`), and leaves the words' related terms out.
 """
 
 from __future__ import annotations
