@@ -12,6 +12,7 @@ from storage.search_query import (
     without_related,
 )
 from storage.search_ranking import RELATED_CREDIT, TITLE_WEIGHT, title_boost
+from storage.trends import _expression
 from tests.search.archive import digest_session
 
 # Words that name no concept on their own: a related term that is one of them would match
@@ -123,3 +124,11 @@ def test_the_loose_fallback_leaves_related_terms_out() -> None:
     assert [len(term) for term in stripped] != [len(term) for term in positive]
     for term, kept in zip(positive, stripped, strict=True):
         assert kept == [tokens for tokens in term if tokens[0] != RELATED]
+
+
+def test_trends_count_the_papers_naming_the_topic_itself() -> None:
+    """/trends' monthly counts leave the related terms out (they would cost its 300 ms target)."""
+    for dialect in ("sqlite", "postgresql"):
+        expression = _expression("위치 인코딩", dialect)
+        assert "positional" in expression
+        assert "rope" not in expression
