@@ -22,6 +22,7 @@ import itertools
 import operator
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -36,6 +37,12 @@ TITLE_WORDS = "^"
 # Begins a query alternative that is a related term of a query word's concept, not the concept
 # itself (storage.related_terms): matched like any phrase, it counts less in the title boost.
 RELATED = "~"
+
+
+def is_related(tokens: Sequence[str]) -> bool:
+    """Whether a query alternative is a `RELATED` one."""
+    return bool(tokens) and tokens[0] == RELATED
+
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]+")
 _OTHER_SCRIPT = re.compile(r"[^\x00-\x7f\uac00-\ud7a3]+")

@@ -18,6 +18,7 @@ from storage.analysis import (
     ParsedQuery,
     analyze_phrase,
     fold,
+    is_related,
     strip_particle,
     term_tokens,
 )
@@ -107,7 +108,7 @@ def _related_alternatives(phrases: Sequence[str]) -> list[list[str]]:
 
 def without_related(positive: list[list[list[str]]]) -> list[list[list[str]]]:
     """Positive terms without their `RELATED` alternatives (for the loose fallback)."""
-    return [[tokens for tokens in term if tokens[:1] != [RELATED]] for term in positive]
+    return [[tokens for tokens in term if not is_related(tokens)] for term in positive]
 
 
 def _phrase_tokens(phrase: str) -> list[list[str]]:
@@ -213,7 +214,7 @@ def fts5_expression(positive: list[list[list[str]]], negative: list[list[list[st
     """An FTS5 MATCH expression from analysed tokens, each quoted (tokens hold no quotes)."""
 
     def phrase(tokens: list[str]) -> str:
-        if tokens[0] == RELATED:  # matched like any phrase
+        if is_related(tokens):  # matched like any phrase
             return phrase(tokens[1:])
         if tokens[0] == TITLE_WORDS:  # each token in the title column, in any order
             return "title_tokens : (" + " AND ".join(phrase([t]) for t in tokens[1:]) + ")"
@@ -253,7 +254,7 @@ def tsquery_expression(
         return quoted
 
     def phrase(tokens: list[str]) -> str:
-        if tokens[0] == RELATED:  # matched like any phrase
+        if is_related(tokens):  # matched like any phrase
             return phrase(tokens[1:])
         if tokens[0] == TITLE_WORDS:  # each token in the title (weight A), in any order
             weight = "A" if phrases else ""  # GIN does not store weights: the loose form has none

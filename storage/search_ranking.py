@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-from storage.analysis import PREFIX, RELATED, TITLE_WORDS
+from storage.analysis import PREFIX, TITLE_WORDS, is_related
 
 # Measured on the blind set's dev split (tests/search/README.md).
 TITLE_WEIGHT = 2.0  # score × (1 + TITLE_WEIGHT × share of query terms found in the title)
@@ -54,8 +54,8 @@ def _term_patterns(alternatives: list[list[str]]) -> _Patterns:
     """A term's patterns finding, in a spaced token string: any alternative of its own; any
     `RELATED` one (or None); for a Korean term, the last word of an English alternative of
     several words (or None)."""
-    related = [tokens[1:] for tokens in alternatives if tokens and tokens[0] == RELATED]
-    alternatives = [tokens for tokens in alternatives if tokens and tokens[0] != RELATED]
+    related = [tokens[1:] for tokens in alternatives if is_related(tokens)]
+    alternatives = [tokens for tokens in alternatives if not is_related(tokens)]
     whole = re.compile("|".join(_phrase(tokens) for tokens in alternatives) or "(?!)")
     found = re.compile("|".join(_phrase(tokens) for tokens in related)) if related else None
     korean = any(not tokens[0].isascii() for tokens in alternatives if tokens)
