@@ -12,7 +12,8 @@ token before it and its joined form (`Process Reward-Guided Tree Search` → `pr
 guided tree search process rewardguided`). So a phrase runs across the parts (*process reward*,
 *large vision language model* in `Large Vision-Language Model`), the joined form matches alone
 and counts for BM25, and a phrase ending in it (*sparse autoencoder* in `Sparse Auto-Encoders`)
-still matches.
+still matches. A title also indexes its camel-case names' parts and its model acronyms' words
+(`title_extras`: `LongRoPE` → `long rope`, `LLM` → `large language model`).
 """
 
 from __future__ import annotations
@@ -182,6 +183,54 @@ def _phrase_text(phrase: str) -> str:
         if len(word) == 1:
             parts.insert(start, word)
     return " ".join(parts)
+
+
+# A title's name written in camel case (`LongRoPE`, `PhysAvatar`, `SEEAvatar`): a capital
+# inside the word, after a lower-case letter or before two (`title_extras`).
+_CAMEL = re.compile(
+    r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*(?:[a-z][A-Z]|[A-Z]{2}[a-z]))[A-Za-z0-9]+(?![A-Za-z0-9])"
+)
+_CAMEL_PIECE = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z0-9]+")
+_TWO_LOWER = re.compile(r"[a-z]{2}")
+# The model acronyms titles write for words a query asks for (`LLM Compression` is about
+# compressing language *models*): each is also indexed as its words (`title_extras`).
+_ACRONYMS = {
+    "llm": "large language model",
+    "vlm": "vision language model",
+    "mllm": "multimodal large language model",
+    "lmm": "large multimodal model",
+}
+_ACRONYM = re.compile(r"(?<![A-Za-z0-9])(LLM|VLM|MLLM|LMM)s?(?![A-Za-z0-9])")
+
+
+def camel_parts(word: str) -> list[str]:
+    """The parts of a name written in camel case (`LongRoPE` → `Long`, `RoPE`; `SEEAvatar` →
+    `SEE`, `Avatar`), or none. A part ends before a capital that follows a lower-case letter,
+    or that begins a word (two lower-case letters next) after capitals, when the part is a
+    word of 3 or more (`Ro` of `RoPE` is not; nor `LLa` of `LLaMA`) and at least 2 characters
+    remain (`ChartQA` → `Chart`, `QA`)."""
+    parts: list[str] = []
+    start = 0
+    for index in range(1, len(word) - 1):
+        before, here = word[index - 1], word[index]
+        boundary = here.isupper() and (
+            before.islower() or (before.isupper() and _TWO_LOWER.match(word, index + 1) is not None)
+        )
+        if boundary and index - start >= 3 and _CAMEL_PIECE.fullmatch(word[start:index]):
+            parts.append(word[start:index])
+            start = index
+    return [*parts, word[start:]] if parts else []
+
+
+def title_extras(title: str) -> str:
+    """Tokens a title's index adds after its own: each camel-case name's parts (`LongRoPE` →
+    `long rope`: a query for RoPE, or for avatars, finds `LongRoPE`, `PhysAvatar`) and each
+    model acronym's words (`LLM` → `large language model`). Titles only: a paper's own name is
+    about it, a name in a summary is often a baseline (`CodeLlama`)."""
+    found = [camel_parts(word) for word in _CAMEL.findall(title)]
+    tokens = [stem(fold(part)) for parts in found for part in parts]
+    acronyms = dict.fromkeys(match.lower() for match in _ACRONYM.findall(title))
+    return " ".join([*tokens, *(_ACRONYMS[acronym] for acronym in acronyms)])
 
 
 def _analysed(text: str) -> tuple[str, list[str]]:

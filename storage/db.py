@@ -141,8 +141,9 @@ def _revision_sync(connection: Connection) -> str | None:
 # An archive migrated from below this revision gets its search index rebuilt: what goes into
 # a search document changed there (0006: Korean analysis; 0008: the HF list's abstract,
 # ai_summary and keywords, and generated summaries, are indexed too; 0013: a compound's
-# joined token moved out of phrases, after its text).
-REINDEX_BELOW = "0013"
+# joined token moved out of phrases, after its text; 0015: a title's camel-case names and
+# model acronyms are indexed by their parts and words too).
+REINDEX_BELOW = "0015"
 log = logging.getLogger(__name__)
 
 
@@ -164,8 +165,8 @@ async def upgrade(url: str) -> None:
 
     An archive below `REINDEX_BELOW` is first migrated to that revision and reindexed in one
     transaction (a crash redoes both), before later migrations run, so their schema locks
-    (e.g. on `chats`) are not held for the whole rebuild (those up to it are: from 0012, the
-    head before it, only 0013's, which changes no schema). The revision is read only once this
+    (e.g. on `chats`) are not held for the whole rebuild (those up to it are: from 0014, the
+    head before it, only 0015's, which changes no schema). The revision is read only once this
     process has its turn, so workers that start together upgrade (and reindex) once.
     """
     engine = create_engine(url)

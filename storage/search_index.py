@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from bot.digest.models import Paper
-from storage.analysis import analyze_text
+from storage.analysis import analyze_text, title_extras
 from storage.bulk import insert_many
 from storage.models import Author, DigestEntry, PaperAuthor, StoredPaper
 from storage.names import normalize_name as _fold_name
@@ -152,11 +152,12 @@ def document_row(
     source: IndexSource, *, tokens: TokenLookup = analyze_text, extras: Sequence[str] = ()
 ) -> dict[str, Any]:
     """The search_documents row of one paper (`tokens` maps a text to its token string;
-    `extras` are more texts for its body: `hf_texts`)."""
+    `extras` are more texts for its body: `hf_texts`). The title's tokens are followed by its
+    `title_extras` (camel-case names' parts, model acronyms' words)."""
     body = [*source.texts[1:], source.abstract or "", *extras]
     return {
         "arxiv_id": source.arxiv_id,
-        "title_tokens": tokens(source.title),
+        "title_tokens": _joined([tokens(source.title), title_extras(source.title)]),
         "author_tokens": _joined(tokens(name) for name in source.authors),
         "body_tokens": _joined(tokens(text) for text in body),
         "votes": source.votes,
