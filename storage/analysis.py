@@ -12,8 +12,8 @@ token before it and its joined form (`Process Reward-Guided Tree Search` → `pr
 guided tree search process rewardguided`). So a phrase runs across the parts (*process reward*,
 *large vision language model* in `Large Vision-Language Model`), the joined form matches alone
 and counts for BM25, and a phrase ending in it (*sparse autoencoder* in `Sparse Auto-Encoders`)
-still matches. A title also indexes its camel-case names' parts and its model acronyms' words
-(`title_extras`: `LongRoPE` → `long rope`, `LLM` → `large language model`).
+still matches. A title also indexes its camel-case names' parts (`title_extras`: `LongRoPE` →
+`long rope`).
 """
 
 from __future__ import annotations
@@ -192,15 +192,6 @@ _CAMEL = re.compile(
 )
 _CAMEL_PIECE = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z0-9]+")
 _TWO_LOWER = re.compile(r"[a-z]{2}")
-# The model acronyms titles write for words a query asks for (`LLM Compression` is about
-# compressing language *models*): each is also indexed as its words (`title_extras`).
-_ACRONYMS = {
-    "llm": "large language model",
-    "vlm": "vision language model",
-    "mllm": "multimodal large language model",
-    "lmm": "large multimodal model",
-}
-_ACRONYM = re.compile(r"(?<![A-Za-z0-9])(LLM|VLM|MLLM|LMM)s?(?![A-Za-z0-9])")
 
 
 def camel_parts(word: str) -> list[str]:
@@ -224,13 +215,12 @@ def camel_parts(word: str) -> list[str]:
 
 def title_extras(title: str) -> str:
     """Tokens a title's index adds after its own: each camel-case name's parts (`LongRoPE` →
-    `long rope`: a query for RoPE, or for avatars, finds `LongRoPE`, `PhysAvatar`) and each
-    model acronym's words (`LLM` → `large language model`). Titles only: a paper's own name is
-    about it, a name in a summary is often a baseline (`CodeLlama`)."""
+    `long rope`: a query for RoPE, or for avatars, finds `LongRoPE`, `PhysAvatar`). Titles
+    only: a paper's own name is about it, a name in a summary is often a baseline
+    (`CodeLlama`). Model acronyms' words (`LLM` → *large language model*) were tried too: one
+    dev query gained, and "for you" lost on the cold start (its features are these tokens)."""
     found = [camel_parts(word) for word in _CAMEL.findall(title)]
-    tokens = [stem(fold(part)) for parts in found for part in parts]
-    acronyms = dict.fromkeys(match.lower() for match in _ACRONYM.findall(title))
-    return " ".join([*tokens, *(_ACRONYMS[acronym] for acronym in acronyms)])
+    return " ".join(stem(fold(part)) for parts in found for part in parts)
 
 
 def _analysed(text: str) -> tuple[str, list[str]]:

@@ -141,8 +141,8 @@ def _revision_sync(connection: Connection) -> str | None:
 # An archive migrated from below this revision gets its search index rebuilt: what goes into
 # a search document changed there (0006: Korean analysis; 0008: the HF list's abstract,
 # ai_summary and keywords, and generated summaries, are indexed too; 0013: a compound's
-# joined token moved out of phrases, after its text; 0015: a title's camel-case names and
-# model acronyms are indexed by their parts and words too).
+# joined token moved out of phrases, after its text; 0015: a title's camel-case names are
+# indexed by their parts too).
 REINDEX_BELOW = "0015"
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,9 @@ storage.glossary), but a paper about the concept often names a method, a narrowe
 usual abbreviation instead (*positional encoding*: `RoPE`, `ALiBi`; *on device*: `mobile`),
 and the concept's own words are nowhere in it. Those terms become further alternatives of the
 query word (`storage.analysis.RELATED`), matched like the word's own and counting half in the
-title boost (storage.search_ranking). The table (related_terms.txt, about 1,270 concepts) was
-written blind from general ML knowledge; measured in tests/search/README.md (round 8).
+title boost (storage.search_ranking). The table (related_terms.txt, about 1,300 concepts) was
+written blind from general ML knowledge, and extended by a second blind pass; measured in
+tests/search/README.md (rounds 8 and 9).
 """
 
 from __future__ import annotations

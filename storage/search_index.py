@@ -153,7 +153,7 @@ def document_row(
 ) -> dict[str, Any]:
     """The search_documents row of one paper (`tokens` maps a text to its token string;
     `extras` are more texts for its body: `hf_texts`). The title's tokens are followed by its
-    `title_extras` (camel-case names' parts, model acronyms' words)."""
+    `title_extras` (its camel-case names' parts)."""
     body = [*source.texts[1:], source.abstract or "", *extras]
     return {
         "arxiv_id": source.arxiv_id,

@@ -1,10 +1,10 @@
-"""Search documents index a title's camel-case names by their parts, and its model acronyms.
+"""Search documents index a title's camel-case names by their parts too.
 
 No schema change. A title's `LongRoPE`, `PhysAvatar` or `ChartQA` was one token, so a query for
-RoPE, avatars or charts never found the paper it names; `LLM Compression` held no *model*.
-Titles now add each camel-case name's parts and each model acronym's words after their own
-tokens (storage.analysis.title_extras). `storage.db.upgrade` rebuilds the search index of an
-archive that was below this revision, in the same transaction as the upgrade.
+RoPE, avatars or charts never found the paper it names. Titles now add each camel-case name's
+parts after their own tokens (storage.analysis.title_extras). `storage.db.upgrade` rebuilds
+the search index of an archive that was below this revision, in the same transaction as the
+upgrade.
 
 Revision ID: 0015
 Revises: 0014
