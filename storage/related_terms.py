@@ -15,6 +15,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from storage.analysis import analyze_phrase
+
 _FILE = Path(__file__).with_name("related_terms.txt")
 
 
@@ -36,6 +38,24 @@ def load() -> dict[str, list[str]]:
     return parse(_FILE.read_text(encoding="utf-8"))
 
 
+def concept_key(phrase: str) -> str:
+    """A concept phrase as the index analyses it (`flow matching` and the corpus glossary's
+    stemmed `flow match` are one key), a trailing `*` kept."""
+    phrase = phrase.strip().lower()
+    return " ".join(analyze_phrase(phrase.rstrip("*"))) + ("*" if phrase.endswith("*") else "")
+
+
+@lru_cache(maxsize=1)
+def _by_key() -> dict[str, list[str]]:
+    """The shipped table keyed by `concept_key` (concepts of one key share their terms)."""
+    table: dict[str, list[str]] = {}
+    for concept, terms in load().items():
+        found = table.setdefault(concept_key(concept), [])
+        found += [term for term in terms if term not in found]
+    return table
+
+
 def related(phrase: str) -> list[str]:
-    """The related terms of one English concept phrase (none when the table lacks it)."""
-    return load().get(phrase.strip().lower(), [])
+    """The related terms of one English concept phrase, in any form the tables write it
+    (`concept_key`); none when the table lacks it."""
+    return _by_key().get(concept_key(phrase), [])

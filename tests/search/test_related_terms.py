@@ -34,6 +34,18 @@ def test_the_table_parses_and_every_concept_is_reachable_from_a_korean_word() ->
     assert related_terms.related("zz not a concept") == []
 
 
+def test_a_concept_is_found_in_any_form_the_tables_write_it() -> None:
+    """The corpus glossary writes its English as the index analyses it (`flow match`): that
+    form finds the table's `flow matching`, so `플로우 매칭`, which only the glossary knows,
+    also asks for rectified flows."""
+    assert related_terms.related("flow match") == related_terms.related("Flow Matching ")
+    assert "rectified flow" in related_terms.related("flow match")
+    assert related_terms.concept_key("advertis*") == "advertis*"
+    assert glossary_variants.longest_match(["플로우", "매칭"]) == (0, [])
+    (term,) = query_terms(parse_query("플로우 매칭"))[0]
+    assert [RELATED, "rectified", "flow"] in term
+
+
 def test_parse_skips_comments_and_blank_lines() -> None:
     """`#` lines and blank lines are not concepts; a concept's lines add up."""
     text = "# about\n\nA = b; c\n a = d ;\n"
