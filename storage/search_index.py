@@ -269,6 +269,34 @@ def _upsert(session: AsyncSession) -> Any:
     )
 
 
+async def _complete_sources(
+    session: AsyncSession, sources: Sequence[IndexSource], *, with_extras: bool
+) -> list[tuple[IndexSource, Sequence[str]]]:
+    """Each source with its generated summary in place (`_with_generated`) and its HF texts."""
+    extras = await _stored_extras(session, ids=[s.arxiv_id for s in sources] if with_extras else [])
+    return [
+        (
+            _with_generated(source, extras.generated.get(source.arxiv_id, "")),
+            extras.hf.get(source.arxiv_id, ()),
+        )
+        for source in sources
+    ]
+
+
+async def document_texts(session: AsyncSession, *, arxiv_ids: Sequence[str]) -> dict[str, str]:
+    """Each paper's search document before analysis: its titles, summary (or generated
+    summary), abstract, HF one-liner and keywords, and folded author names, one text (for
+    measuring other analysers on the same text: bench.recommend_eval's published baseline)."""
+    with_extras = await session.run_sync(_has_hf_content)
+    found: dict[str, str] = {}
+    for chunk in _chunks(list(dict.fromkeys(arxiv_ids))):
+        sources = await _stored_sources(session, ids=chunk)
+        for source, hf in await _complete_sources(session, sources, with_extras=with_extras):
+            parts = [source.title, *source.texts[1:], source.abstract or "", *hf, *source.authors]
+            found[source.arxiv_id] = "\n".join(part for part in parts if part)
+    return found
+
+
 async def index_papers(
     session: AsyncSession,
     *,
@@ -293,16 +321,8 @@ async def index_papers(
         stored = await _stored_sources(session, ids=missing) if missing else []
         # Arxiv id order within a chunk, as reading the chunk back gives: same row ids either way.
         found = sorted([*given, *stored], key=lambda source: source.arxiv_id)
-        ids = [source.arxiv_id for source in found] if with_extras else []
-        extras = await _stored_extras(session, ids=ids)
-        rows = [
-            document_row(
-                _with_generated(source, extras.generated.get(source.arxiv_id, "")),
-                tokens=lookup,
-                extras=extras.hf.get(source.arxiv_id, ()),
-            )
-            for source in found
-        ]
+        complete = await _complete_sources(session, found, with_extras=with_extras)
+        rows = [document_row(source, tokens=lookup, extras=hf) for source, hf in complete]
         await insert_many(
             session,
             statement=statement,

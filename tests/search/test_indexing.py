@@ -24,7 +24,7 @@ from storage.analysis import (
 )
 from storage.db import session_factory
 from storage.models import Author, DigestEntry, StoredPaper
-from storage.search_index import rebuild_index, summary_text
+from storage.search_index import document_texts, rebuild_index, summary_text
 from tests.search.archive import load_archive
 
 DOCUMENT_ROWS = (
@@ -120,3 +120,21 @@ async def test_corpus_texts_analyse_like_reference(engine: AsyncEngine) -> None:
         texts += (await session.execute(select(Author.normalized))).scalars()
     assert len(texts) > 10_000
     assert [analyze_text(t) for t in texts] == [" ".join(reference_tokens(t)) for t in texts]
+
+
+async def test_document_texts_are_what_the_documents_analyse(engine: AsyncEngine) -> None:
+    """Every paper's unanalysed text (the published baseline's input, bench.recommend_eval)
+    holds exactly its search document's texts: its phrase tokens are the document's, and the
+    document's tokens (title names' parts aside) are among the text's."""
+    async with session_factory(engine)() as session:
+        rows = {row.arxiv_id: row for row in await session.execute(text(DOCUMENT_ROWS))}
+        texts = await document_texts(session, arxiv_ids=[*rows, "2401.99999"])
+        query = select(StoredPaper.arxiv_id, StoredPaper.title)
+        titles = {row.arxiv_id: row.title for row in await session.execute(query)}
+    assert set(texts) == set(rows)
+    for arxiv_id, row in rows.items():
+        document = {*row.body_tokens.split(), *row.author_tokens.split()}
+        document |= set(analyze_text(titles[arxiv_id]).split())
+        own = analyze_text(texts[arxiv_id]).split()
+        assert document <= set(own), arxiv_id
+        assert set(analyze_phrase(texts[arxiv_id])) <= document | set(row.title_tokens.split())
