@@ -71,12 +71,6 @@ def parse_period(kind: Kind, text: str) -> Period | None:
     return month_of(dt.date(int(match["year"]), int(match["month"]), 1))
 
 
-def previous(period: Period) -> Period:
-    """The week or month before `period`."""
-    day = period.start - dt.timedelta(days=1)
-    return week_of(day) if period.kind == "w" else month_of(day)
-
-
 TopsRead = list[papers.PaperInfo]
 
 
@@ -147,6 +141,17 @@ async def _tops(context: ContextTypes.DEFAULT_TYPE, period: Period) -> TopsRead:
     return await cached(context, ("tops", period.label), lambda s: load_tops(s, period))
 
 
+async def _latest_period(
+    context: ContextTypes.DEFAULT_TYPE, kind: Kind, *, before: dt.date | None = None
+) -> Period | None:
+    """The period of the archive's newest digest (before that day when given), if any."""
+    async with get_services(context).sessions() as session:
+        latest = await papers.latest_digest(session, before=before)
+    if latest is None:
+        return None
+    return week_of(latest.date) if kind == "w" else month_of(latest.date)
+
+
 async def _chosen_period(
     update: Update, context: ContextTypes.DEFAULT_TYPE, kind: Kind
 ) -> tuple[Period, TopsRead]:
@@ -165,11 +170,20 @@ async def _chosen_period(
     else:
         period = week_of(today) if kind == "w" else month_of(today)
         found = await _tops(context, period)
-        if not found:  # Monday morning: the week just begun has no papers yet
-            period = previous(period)
+        # Monday morning (the week just begun has no papers yet), or an archive whose
+        # sources stopped: the newest period that has papers.
+        latest = None if found else await _latest_period(context, kind, before=period.start)
+        if latest is not None:
+            period = latest
             found = await _tops(context, period)
     if not found:
-        raise UserError("tops.empty", period=period.label)
+        newest = await _latest_period(context, kind)
+        if newest is None or newest == period:
+            raise UserError("tops.empty", period=period.label)
+        command = "/week" if kind == "w" else "/month"
+        raise UserError(
+            "tops.empty_newest", period=period.label, newest=f"{command} {newest.label}"
+        )
     return period, found
 
 

@@ -90,8 +90,9 @@ async def test_week_pages_and_forged_buttons(chat: ChatDriver) -> None:
         ("/month 2025-13", "en", "is not a month"),
         ("/month banana", "ko", "월이 아니에요"),
         ("/week 2030-W01", "en", "has not started yet"),
-        ("/month 2020-05", "en", "has no papers from 2020-05"),
-        ("/month 2020-05", "ko", "2020-05 논문이 없어요"),
+        ("/month 2020-05", "en", "no papers from 2020-05. The newest are in /month 2025-01"),
+        ("/month 2020-05", "ko", "2020-05 논문이 없어요. 가장 최근 논문은 /month 2025-01"),
+        ("/week 2024-W30", "en", "no papers from 2024-W30. The newest are in /week 2025-W05"),
         ("/week " + "x" * 5000, "en", "is not a week"),
     ],
 )
@@ -108,3 +109,16 @@ async def test_month_in_korean(chat: ChatDriver) -> None:
     assert counts == sorted(counts, reverse=True)
     text = texts(await chat.send("/month 2024-01", language_code="ko"))
     assert "DocLLM" in text
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+async def test_an_archive_that_stopped_shows_its_newest_period(
+    chat: ChatDriver, language: str
+) -> None:
+    """Months after the last digest, /week and /month show the newest week and month that
+    have papers, not an empty reply."""
+    chat.clock.advance(90 * 86_400)
+    text = texts(await chat.send("/week", language_code=language))
+    assert "2025-W05" in text
+    assert len(_ranks(text)) == 10
+    assert "2025-01" in texts(await chat.send("/month", language_code=language))
