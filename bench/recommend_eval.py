@@ -2,8 +2,8 @@
 
 Readers are built from the archive itself. A topic is a title pattern (diffusion, agents, speech
 …); the topics are split in two, dev and test, and every choice is made on dev readers only, then
-reported on both: the SVM's C by the mean of both kinds' hit rates, then the served ranker's
-parameters by their worst kind's margin over that SVM (the goal: beat it for both). Note the
+reported on both: the baselines' settings by the mean of both kinds' hit rates, then the served
+ranker's parameters by their worst kind's margin over the SVM on paperboy's features. Note the
 split is by topic, ten or so each: test topics are mostly about language models (code, math,
 reasoning, RL, safety, tokens), dev topics more often visual (diffusion, 3D, video, robots), and
 readers of one topic are alike, so dev figures say little about test ones. Two kinds of reader:
@@ -12,13 +12,21 @@ readers of one topic are alike, so dev figures say little about test ones. Two k
   saves (the cold start of every new user).
 Each day within `HORIZON` days after the cut-off that has papers of the reader's topics is one
 trial: the day's papers (not saved) are ranked, and the hit rate is the share of the top K that
-are the topics' papers, out of min(K, how many there are). Three rankers on the same readers:
-votes only (today's digest), tf-idf + linear SVM (arxiv-sanity-lite), and paperboy's.
+are the topics' papers, out of min(K, how many there are). Four rankers on the same readers:
+- `votes`: votes only (today's digest);
+- `published`: arxiv-sanity-lite as published, its compute.py's tf-idf (`published_matrix`) of
+  the same texts paperboy analyses (titles, Korean summary, abstract, HF one-liner and
+  keywords, authors) and its serve.py's linear SVM; its token pattern, max_df and C are chosen
+  on dev (its own settings keep ASCII words only: a Korean summary counts for nothing);
+- `svm`: the same SVM on paperboy's features (bot.recommend.compute), a stronger baseline
+  than the issue's: it shares every feature choice made for paperboy's ranker;
+- `foryou`: paperboy's ranker (bot.recommend.serve).
 
 `python -m bench.recommend_eval [--keep FILE] [--corpus DIR]`: builds the corpus archive (or
-reuses `--keep`), prints the JSON line last (~7 min on 2 cores, nearly all of it SVM fits). For
-exploring: `--splits dev` (no test figures), `--readers N` (the first N readers of each split and
-kind), `--no-tune` (the served defaults and the SVM at C=0.01, no grids).
+reuses `--keep`), prints the JSON line last (~12 min on 2 cores, nearly all of it SVM fits).
+For exploring: `--splits dev` (no test figures), `--readers N` (the first N readers of each split
+and kind), `--no-tune` (the served defaults and the SVM at C=0.01, no grids; the published
+baseline still gets its dev choice).
 """
 
 from __future__ import annotations
