@@ -24,7 +24,12 @@ from bot.emulator import Emulator
 from storage.db import create_engine, session_factory
 from storage.deliveries import OPEN_STATES, Delivery
 
-LEASE = 2.0
+# Long enough that a live worker starved of CPU by the rest of the suite still renews in time:
+# at 2 s, once under `pytest -n 2`, the journal never caught up with the accepted sends, most
+# likely a stalled worker's row reaped after its send was accepted (then resent by design: an
+# ambiguous outcome, which this test means not to inject). Short enough that the killed
+# worker's rows come back within the test.
+LEASE = 5.0
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], *, within: float) -> None:
