@@ -307,14 +307,14 @@ def votes_ranker(archive: Archive, reader: Reader, candidates: list[int], day: i
     return votes_scores(archive.features, candidates)
 
 
-def svm_ranker(c: float, tokens: str = "") -> Ranker:
+def svm_ranker(c: float, published: str = "") -> Ranker:
     """The linear SVM with regularisation `c` (one fit per reader and day) on paperboy's
-    features, or, given `tokens` (an `Archive.published` name), on arxiv-sanity-lite's own."""
+    features, or, given `published` (an `Archive.published` name), on arxiv-sanity-lite's own."""
 
     def rank(archive: Archive, reader: Reader, candidates: list[int], day: int) -> np.ndarray:
-        key = (tokens, c, reader, day)
+        key = (published, c, reader, day)
         if key not in archive.svm:  # each fit once: tuning and reporting share them
-            features = archive.published[tokens] if tokens else archive.features
+            features = archive.published[published] if published else archive.features
             archive.svm[key] = svm_scores(features, sorted(reader.saved), candidates, c=c)
         return archive.svm[key]
 

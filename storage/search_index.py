@@ -148,13 +148,19 @@ def _joined(token_strings: Iterable[str]) -> str:
     return " ".join(tokens for tokens in token_strings if tokens)
 
 
+def _body_texts(source: IndexSource, extras: Sequence[str]) -> list[str]:
+    """A document's body texts: its newest title and summary (and older titles), abstract and
+    `extras`."""
+    return [*source.texts[1:], source.abstract or "", *extras]
+
+
 def document_row(
     source: IndexSource, *, tokens: TokenLookup = analyze_text, extras: Sequence[str] = ()
 ) -> dict[str, Any]:
     """The search_documents row of one paper (`tokens` maps a text to its token string;
     `extras` are more texts for its body: `hf_texts`). The title's tokens are followed by its
     `title_extras` (its camel-case names' parts)."""
-    body = [*source.texts[1:], source.abstract or "", *extras]
+    body = _body_texts(source, extras)
     return {
         "arxiv_id": source.arxiv_id,
         "title_tokens": _joined([tokens(source.title), title_extras(source.title)]),
@@ -292,7 +298,7 @@ async def document_texts(session: AsyncSession, *, arxiv_ids: Sequence[str]) -> 
     for chunk in _chunks(list(dict.fromkeys(arxiv_ids))):
         sources = await _stored_sources(session, ids=chunk)
         for source, hf in await _complete_sources(session, sources, with_extras=with_extras):
-            parts = [source.title, *source.texts[1:], source.abstract or "", *hf, *source.authors]
+            parts = [source.title, *_body_texts(source, hf), *source.authors]
             found[source.arxiv_id] = "\n".join(part for part in parts if part)
     return found
 
