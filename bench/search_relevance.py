@@ -4,6 +4,9 @@ the fresh held-out set (relevance_fresh.json, written after the blind test split
 several times), the third (relevance_third.json, written when the fresh dev split had been
 read) and the fourth (relevance_fourth.json, topics none of the others asks about), each split
 dev/test.
+`--expansions [FILE]` expands the Korean queries as /search does with an operator's model
+(bot.content.expansion), with a model's answers recorded in FILE (tests/search/
+expansions_recorded.json) and replayed by the fake endpoint on loopback.
 
 The archive holds every daily_papers_ko digest and the HF JSON days (`hf_api/`, `hf_api_b/`, whose
 papers carry English abstracts); `--keep FILE` builds it once and reuses it. `--verbose` lists the
@@ -20,15 +23,15 @@ from pathlib import Path
 
 from bench.search import DEFAULT_CORPUS
 from bot.content.ingest import expand
-from storage.db import create_engine, session_factory
-from storage.search import search_papers
 from tests.search.archive import load_archive
 from tests.search.evaluation import (
     BLIND_FILE,
+    EXPANSIONS_FILE,
     FOURTH_FILE,
     FRESH_FILE,
     RELEVANCE_FILE,
     THIRD_FILE,
+    archive_search,
     evaluate,
     load_relevance,
 )
@@ -41,15 +44,8 @@ def corpus_files(corpus: Path) -> list[str]:
     )
 
 
-async def measure(url: str, *, verbose: bool) -> dict[str, object]:
-    """Figures of every set on the archive at `url`."""
-    engine = create_engine(url)
-    sessions = session_factory(engine)
-
-    async def ours(query: str) -> list[str]:
-        async with sessions() as session:
-            return [hit.arxiv_id for hit in await search_papers(session, query=query, limit=10)]
-
+async def measure(url: str, *, verbose: bool, expansions: Path | None = None) -> dict[str, object]:
+    """Figures of every set on the archive at `url` (with a model's recorded expansions)."""
     sets = {
         "project": load_relevance(RELEVANCE_FILE),
         "blind_dev": load_relevance(BLIND_FILE, split="dev"),
@@ -62,14 +58,12 @@ async def measure(url: str, *, verbose: bool) -> dict[str, object]:
         "fourth_test": load_relevance(FOURTH_FILE, split="test"),
     }
     figures: dict[str, object] = {}
-    try:
+    async with archive_search(url, expansions=expansions) as ours:
         for name, judged in sets.items():
             figures[name], per_query = await evaluate(ours, judged)
             if verbose and not name.endswith("_test"):
                 misses = [(q, round(r, 2)) for q, r, _ in per_query if r < 1]
                 print(name, "imperfect:", misses)
-    finally:
-        await engine.dispose()
     return figures
 
 
@@ -80,12 +74,20 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build into (or reuse) this SQLite file")
     parser.add_argument("--url", help="evaluate an existing archive at this database URL instead")
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument(
+        "--expansions",
+        type=Path,
+        nargs="?",
+        const=EXPANSIONS_FILE,
+        help="expand Korean queries with a model's recorded answers, replayed by the fake "
+        f"endpoint (default file: {EXPANSIONS_FILE.name})",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="paperboy-relevance-") as folder:
         url = args.url or f"sqlite+aiosqlite:///{args.keep or Path(folder) / 'corpus.sqlite3'}"
         if args.url is None and not (args.keep and args.keep.exists()):
             asyncio.run(load_archive(url, corpus_files(args.corpus)))
-        figures = asyncio.run(measure(url, verbose=args.verbose))
+        figures = asyncio.run(measure(url, verbose=args.verbose, expansions=args.expansions))
     for name, by_kind in figures.items():
         print(name, json.dumps(by_kind))
     print(json.dumps({"bench": "search_relevance", **figures}))

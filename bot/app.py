@@ -23,8 +23,9 @@ from telegram.ext import (
 
 import handlers
 from bot.config import Settings
+from bot.content.expansion import QueryExpander
 from bot.i18n import LANGUAGES, translate
-from bot.services import SERVICES_KEY, Services
+from bot.services import EXPANDER_KEY, SERVICES_KEY, Services
 from bot.telegram.application import BotApplication
 from bot.telegram.request import AiohttpRequest
 from bot.telegram.updates import UpdateBacklog, UpdateProcessor
@@ -138,7 +139,11 @@ def build_application(
         for hook in on_startup:
             await hook(application)
 
+    expander = QueryExpander.from_settings(settings, services.sessions)
+
     async def post_shutdown(_application: AnyApplication) -> None:
+        if expander is not None:
+            await expander.aclose()
         if engine is not None:
             await engine.dispose()
 
@@ -160,6 +165,8 @@ def build_application(
         builder = builder.rate_limiter(rate_limiter())
     application = builder.build()
     application.bot_data[SERVICES_KEY] = services
+    if expander is not None:
+        application.bot_data[EXPANDER_KEY] = expander
     limit = command_rate if command_rate is not None else CommandRateLimit()
     application.add_handler(TypeHandler(Update, limit.check), group=RATE_LIMIT_GROUP)
     for handler, group in collect_handlers():

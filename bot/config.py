@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     summary_model: str = "gpt-4o-mini"
     summary_concurrency: int = Field(default=4, ge=1, le=64)
     summary_max_per_day: int = Field(default=100, ge=0, le=100_000)
+    # /search asks that endpoint for English phrases of a Korean query's meaning (cached per
+    # query: bot.content.expansion), waiting at most SEARCH_EXPANSION_TIMEOUT seconds.
+    search_expansion: bool = True
+    search_expansion_timeout: float = Field(default=5.0, gt=0, le=60)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import CallbackContext
@@ -13,6 +13,7 @@ from telegram.ext import CallbackContext
 from bot.config import Settings
 
 SERVICES_KEY = "services"
+EXPANDER_KEY = "expander"
 
 
 def utc_now() -> dt.datetime:
@@ -35,3 +36,17 @@ def get_services(context: CallbackContext[Any, Any, Any, Any]) -> Services:
     if not isinstance(services, Services):
         raise TypeError("bot_data['services'] is not a Services object")
     return services
+
+
+class Expander(Protocol):
+    """English phrases for a Korean query's meaning (bot.content.expansion.QueryExpander)."""
+
+    async def expand(self, query: str) -> Sequence[str]:
+        """The phrases (empty when there are none or they cannot be had in time)."""
+        ...
+
+
+def get_expander(context: CallbackContext[Any, Any, Any, Any]) -> Expander | None:
+    """The application's query expander, when the operator configured an endpoint."""
+    expander: Expander | None = context.bot_data.get(EXPANDER_KEY)
+    return expander

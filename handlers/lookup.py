@@ -20,7 +20,7 @@ from bot.edition.buttons import digest_keyboard, save_buttons, save_keyboard
 from bot.edition.selection import ChatFilters, select_papers
 from bot.i18n import Lang, translate
 from bot.render import pack_blocks, render_digest, render_paper, render_paper_line
-from bot.services import Services, get_services
+from bot.services import Services, get_expander, get_services
 from handlers.cache import cached
 from handlers.common import COMMAND_UPDATES, arguments, chat_language, shorten
 from handlers.errors import UserError
@@ -424,9 +424,13 @@ class SearchRead:
     found: list[papers.PaperInfo]
 
 
-async def _load_search(session: AsyncSession, query: str, page: int) -> SearchRead:
+async def _load_search(
+    session: AsyncSession, query: str, page: int, expansion: Sequence[str] = ()
+) -> SearchRead:
     """The counts of `query`'s results and the papers of one page."""
-    hits = await search.search_papers(session, query=query, limit=MAX_RESULTS + 1)
+    hits = await search.search_papers(
+        session, query=query, limit=MAX_RESULTS + 1, expansion=expansion
+    )
     shown = hits[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
     found = await papers.get_papers(session, arxiv_ids=[hit.arxiv_id for hit in shown])
     named = await search.filter_author_names(session, query) if found else set()
@@ -454,8 +458,12 @@ async def _search_page(
 ) -> tuple[str, int, list[str]] | None:
     """One page of results for `query`, the page count and the page's ids; None when there is
     no such page."""
-    key = ("search", query, page)
-    read = await cached(context, key, lambda s: _load_search(s, query, page))
+    # A Korean query's meaning in English phrases, when the operator's model gives them (asked
+    # once per query, cached; a slow or failing endpoint only leaves them out).
+    expander = get_expander(context)
+    expansion = tuple(await expander.expand(query)) if expander is not None else ()
+    key = ("search", query, page, expansion)
+    read = await cached(context, key, lambda s: _load_search(s, query, page, expansion))
     if not read.found:
         return None
     count = read.count

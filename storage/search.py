@@ -53,6 +53,7 @@ from storage.search_query import (
     fts5_expression,
     query_filters,
     query_terms,
+    translation_tokens,
     tsquery_expression,
     without_related,
 )
@@ -69,6 +70,11 @@ POSTGRES_LOOSE_RANKED_MATCHES = 100
 LOOSE_VARIANTS = 5  # fallback queries at most, each leaving out one word
 RARE_MATCHES = 50  # a word's matches are counted up to this, to find the rarest words
 ID_SCORE = 1e6
+# A query's expansion (English phrases a model gave for its meaning: bot.content.expansion):
+# at most this many phrases; a paper they match adds EXPANSION_WEIGHT × its score for them to
+# its score for the query's own words (chosen on the dev splits: 0.1–1, added or the larger).
+MAX_EXPANSION = 12
+EXPANSION_WEIGHT = 0.2
 _PAPERS: Table = StoredPaper.__table__  # type: ignore[assignment]
 
 
@@ -501,10 +507,30 @@ async def _titles(
     return {row.arxiv_id: (row.title, row.latest_votes, row.last_seen) for row in rows}
 
 
+async def _expansion_candidates(
+    session: AsyncSession, *, parsed: ParsedQuery, authors: AuthorSets, expansion: Sequence[str]
+) -> list[tuple[str, float, int | None, dt.date]]:
+    """Papers matching any phrase of the query's expansion (with its filters and exclusions),
+    scored × `EXPANSION_WEIGHT`: one term whose alternatives are the phrases."""
+    alternatives = [
+        tokens for phrase in expansion[:MAX_EXPANSION] for tokens in translation_tokens(phrase)
+    ]
+    if not alternatives or not parsed.has_text:
+        return []
+    hits = await _candidates(session, parsed=parsed, authors=authors, positive=[alternatives])
+    return [(i, score * EXPANSION_WEIGHT, votes, day) for i, score, votes, day in hits]
+
+
 async def search_papers(
-    session: AsyncSession, *, query: str, limit: int = 10, offset: int = 0
+    session: AsyncSession,
+    *,
+    query: str,
+    limit: int = 10,
+    offset: int = 0,
+    expansion: Sequence[str] = (),
 ) -> list[SearchHit]:
-    """Papers matching `query` (see storage.analysis for the language), best first."""
+    """Papers matching `query` (see storage.analysis for the language), best first; with an
+    `expansion` (English phrases for its meaning), also the papers those phrases match."""
     parsed = parse_query(query)
     limit, offset = max(0, min(limit, 100)), max(0, min(offset, _CANDIDATES))
     scored: dict[str, float] = {}
@@ -514,13 +540,18 @@ async def search_papers(
             scored.setdefault(arxiv_id, ID_SCORE - rank)
     authors = await _author_filter(session, parsed)
     candidates = await _candidates(session, parsed=parsed, authors=authors)
+    extra = []
+    if expansion:
+        extra = await _expansion_candidates(
+            session, parsed=parsed, authors=authors, expansion=expansion
+        )
     loose = []
-    if len(candidates) < offset + limit and len(parsed.words) > 1:
+    if len({hit[0] for hit in candidates + extra}) < offset + limit and len(parsed.words) > 1:
         loose = await _loose_candidates(session, parsed=parsed, authors=authors)
     best = max((score for _, score, _, _ in candidates + loose), default=10.0)
     candidates += await _author_candidates(session, parsed=parsed, base=2 * best)
     tiers: dict[str, int] = {}
-    if candidates or loose:
+    if candidates or loose or extra:
         newest = await session.scalar(select(func.max(DOCUMENTS.c.day)))
         newest = _as_date(newest) if newest is not None else dt.date.min
         for tier, found in enumerate((candidates, loose)):
@@ -529,6 +560,14 @@ async def search_papers(
                 if tiers.setdefault(arxiv_id, tier) < tier:
                     continue  # a whole-query match the fallback found again
                 scored[arxiv_id] = max(score, scored.get(arxiv_id, 0.0))
+        # The expansion's evidence adds to the words' own (a paper both find ranks higher); a
+        # paper only it finds ranks with the whole matches: it matches the query's meaning.
+        for arxiv_id, text_score, votes, day in extra:
+            score = combined_score(text_score, votes=votes, age_days=(newest - day).days)
+            if tiers.get(arxiv_id, 0) > 0:
+                scored[arxiv_id] = 0.0  # the loose fallback's partial score is not evidence
+            tiers[arxiv_id] = 0
+            scored[arxiv_id] = scored.get(arxiv_id, 0.0) + score
     # A paper with the whole query ranks above those the loose fallback found with part of it.
     ranked = sorted(scored.items(), key=lambda item: (tiers.get(item[0], 0), -item[1], item[0]))
     ranked = ranked[offset : offset + limit]

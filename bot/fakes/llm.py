@@ -14,6 +14,11 @@ lines (so they pass the summarizer's checks), after `latency` seconds. Modes, pl
 It counts requests per arXiv id and the tokens it reported, so callers can assert that no
 paper was asked for twice.
 
+It also answers the search's query-expansion prompt (bot.content.expansion): with the
+recorded answer of that query in `expansions` (what a model answered, replayed: the relevance
+bench's `--expansions` file), else with nothing; modes apply to those requests too, counted
+under `query:` and the query.
+
     async with FakeLLM(latency=0.3).running() as fake:
         settings = load_settings(summary_api_base_url=fake.base_url)
 """
@@ -25,6 +30,7 @@ import contextlib
 import re
 import time
 from collections import Counter, deque
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -49,6 +55,8 @@ MODES = frozenset(
         "wrapped",
     ]
 )
+# How the query-expansion prompt begins (bot.content.expansion.SYSTEM_PROMPT).
+EXPANSION_PROMPT = "You expand search queries"
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{4,}")
 _CANNED = (
     "Lightning Attention for Million-Token Contexts",
@@ -123,8 +131,15 @@ def junk(mode: str, title: str, abstract: str, other: tuple[str, str]) -> str:
 class FakeLLM(LoopbackServer):
     """The fake endpoint: `running()` serves it; `plan()` scripts misbehaviour."""
 
-    def __init__(self, *, latency: float = 0.0, hang: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        latency: float = 0.0,
+        hang: float = 30.0,
+        expansions: Mapping[str, str] | None = None,
+    ) -> None:
         self.latency = latency
+        self.expansions = {key.lower(): text for key, text in (expansions or {}).items()}
         self.hang = hang  # how long a `timeout` request is held (or until stop)
         self.calls: Counter[str] = Counter()  # requests per arXiv id, errors included
         self.answers: Counter[str] = Counter()  # 200 answers per arXiv id
@@ -180,7 +195,8 @@ class FakeLLM(LoopbackServer):
         prompt = "\n".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
         user = next((str(m["content"]) for m in messages if m.get("role") == "user"), "")
         fields = _fields(user)
-        arxiv_id = fields.get("arXiv", "")
+        expanding = prompt.startswith(EXPANSION_PROMPT)
+        arxiv_id = f"query:{user}" if expanding else fields.get("arXiv", "")
         self.calls[arxiv_id] += 1
         mode = self._mode(arxiv_id)
         if self.latency:
@@ -193,8 +209,11 @@ class FakeLLM(LoopbackServer):
             return web.json_response({"error": {"message": "too late"}}, status=504)
         title, abstract = fields.get("Title", ""), fields.get("Abstract", "")
         text = junk(mode, title, abstract, self._other(arxiv_id))
-        self._seen.pop(arxiv_id, None)
-        self._seen[arxiv_id] = (title, abstract)
+        if expanding and mode == "ok":
+            text = self.expansions.get(user.lower(), "")
+        if not expanding:
+            self._seen.pop(arxiv_id, None)
+            self._seen[arxiv_id] = (title, abstract)
         self.answers[arxiv_id] += 1
         return web.json_response(self._completion(body, prompt, text))
 

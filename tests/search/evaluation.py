@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sqlite3
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bot.config import load_settings
+from bot.content.expansion import QueryExpander
+from bot.fakes.llm import FakeLLM
+from storage.db import create_engine, session_factory, upgrade
+from storage.search import search_papers
 
 RELEVANCE_FILE = Path(__file__).with_name("relevance.json")
 # Written blind and split dev/test (issue 15): see its `_about` and tests/search/README.md.
@@ -23,6 +30,9 @@ THIRD_FILE = Path(__file__).with_name("relevance_third.json")
 # Written blind a fourth time (round 7) on topics none of the other sets asks about, measured
 # once whole, then split by sha1 parity.
 FOURTH_FILE = Path(__file__).with_name("relevance_fourth.json")
+# A model's answers to the query-expansion prompt for every Korean query of the sets, replayed
+# through the fake endpoint (see its `_about`).
+EXPANSIONS_FILE = Path(__file__).with_name("expansions_recorded.json")
 K = 10
 
 
@@ -121,3 +131,41 @@ def summary_text(summary: Any) -> str:
         "\n".join([str(part.get("title") or ""), *map(str, part.get("bullets", ()))])
         for part in summary or ()
     )
+
+
+def recorded_expansions(path: Path = EXPANSIONS_FILE) -> dict[str, str]:
+    """Query → the recorded answer of the model to the expansion prompt."""
+    answers: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))["answers"]
+    return answers
+
+
+Search = Callable[[str], Awaitable[list[str]]]
+
+
+@contextlib.asynccontextmanager
+async def archive_search(url: str, *, expansions: Path | None = None) -> AsyncIterator[Search]:
+    """query → top-10 ids on the archive at `url`; with `expansions`, each Korean query first
+    goes through the real expander (HTTP, its cache table) to the fake endpoint replaying
+    those recorded answers, as /search does with the operator's model."""
+    await upgrade(url)  # an archive kept from before the expansion cache gets its table
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(engine.dispose)
+        expander = None
+        if expansions is not None:
+            fake = await stack.enter_async_context(
+                FakeLLM(expansions=recorded_expansions(expansions)).running()
+            )
+            settings = load_settings(summary_api_base_url=fake.base_url, summary_model="recorded")
+            expander = QueryExpander.from_settings(settings, sessions)
+            assert expander is not None
+            stack.push_async_callback(expander.aclose)
+
+        async def search(query: str) -> list[str]:
+            phrases = await expander.expand(query) if expander is not None else ()
+            async with sessions() as session:
+                hits = await search_papers(session, query=query, limit=K, expansion=phrases)
+            return [hit.arxiv_id for hit in hits]
+
+        yield search
