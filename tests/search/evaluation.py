@@ -157,7 +157,9 @@ async def archive_search(url: str, *, expansions: Path | None = None) -> AsyncIt
             fake = await stack.enter_async_context(
                 FakeLLM(expansions=recorded_expansions(expansions)).running()
             )
-            settings = load_settings(summary_api_base_url=fake.base_url, summary_model="recorded")
+            settings = load_settings(
+                summary_api_base_url=fake.base_url, summary_model="recorded", _env_file=None
+            )
             expander = QueryExpander.from_settings(settings, sessions)
             assert expander is not None
             stack.push_async_callback(expander.aclose)
