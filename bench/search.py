@@ -4,7 +4,10 @@ Generated papers recombine real titles, author names and summary sentences with 
 so the vocabulary and Korean/English mix are realistic. They go through the real write path
 (`store_digests`, which indexes as it stores). Figures: p50/p95/p99 of the full
 `search_papers` call, index size (search tables' pages), and the ingest+index time; on SQLite,
-or with `--postgres URL` on a scratch PostgreSQL database.
+or with `--postgres URL` on a scratch PostgreSQL database. `--expansions` times the Korean
+queries as /search runs them once the operator's model expanded them (the expansion cached):
+each gets the phrases of one of a model's recorded answers (tests/search/
+expansions_recorded.json), in turn.
 """
 
 from __future__ import annotations
@@ -26,11 +29,13 @@ from pathlib import Path
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.content.expansion import parse_expansion, wants_expansion
 from bot.content.ingest import expand
 from bot.digest import Digest, DigestError, Paper, SummarySection, parse_digest
 from storage.db import create_engine, session_factory, upgrade
 from storage.digest_store import StoreCache, store_digests
 from storage.search import search_papers
+from tests.search.evaluation import EXPANSIONS_FILE, recorded_expansions
 
 DEFAULT_CORPUS = (Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus").resolve()
 PER_DAY = 50
@@ -136,21 +141,32 @@ async def build(url: str, digests: list[Digest]) -> float:
     return time.perf_counter() - started
 
 
-async def measure(url: str, texts: list[str], repeat: int = 1) -> list[float]:
+def recorded_phrases(texts: list[str], path: Path) -> dict[str, list[str]]:
+    """Each Korean query's phrases: the recorded answers' (as the expander parses them) in turn."""
+    answers = [parse_expansion(answer) for answer in recorded_expansions(path).values()]
+    korean = [query for query in dict.fromkeys(texts) if wants_expansion(query)]
+    return {query: answers[n % len(answers)] for n, query in enumerate(korean)}
+
+
+async def measure(
+    url: str, texts: list[str], repeat: int = 1, expansions: dict[str, list[str]] | None = None
+) -> list[float]:
     """Milliseconds of each full `search_papers` call (one session, as a handler would): with
     `repeat` passes over all the queries, each query's median over them (a shared machine's
-    slow minute then moves a figure less)."""
+    slow minute then moves a figure less); with `expansions`, those queries' phrases."""
+    phrases = expansions or {}
     engine = create_engine(url)
     passes: list[list[float]] = []
     try:
         async with session_factory(engine)() as session:
             for query in texts[:20]:
-                await search_papers(session, query=query)  # warm caches
+                # warm caches
+                await search_papers(session, query=query, expansion=phrases.get(query, ()))
             for _ in range(max(repeat, 1)):
                 timings = []
                 for query in texts:
                     started = time.perf_counter()
-                    await search_papers(session, query=query)
+                    await search_papers(session, query=query, expansion=phrases.get(query, ()))
                     timings.append((time.perf_counter() - started) * 1000)
                 passes.append(timings)
     finally:
@@ -202,6 +218,11 @@ async def _admin(url: str, *statements: str) -> None:
         await engine.dispose()
 
 
+def _expansions(args: argparse.Namespace, texts: list[str]) -> dict[str, list[str]] | None:
+    """The Korean queries' recorded phrases with `--expansions`, else None."""
+    return recorded_phrases(texts, args.expansions) if args.expansions else None
+
+
 def run_sqlite(args: argparse.Namespace, digests: list[Digest], texts: list[str]) -> Figures:
     """Build (or reuse `--keep`) a SQLite archive and time the queries on it."""
     with tempfile.TemporaryDirectory(prefix="paperboy-search-") as folder:
@@ -209,7 +230,7 @@ def run_sqlite(args: argparse.Namespace, digests: list[Digest], texts: list[str]
         url = f"sqlite+aiosqlite:///{path}"
         reuse = args.keep is not None and args.keep.exists()
         seconds = None if reuse else asyncio.run(build(url, digests))
-        timings = asyncio.run(measure(url, texts, args.repeat))
+        timings = asyncio.run(measure(url, texts, args.repeat, _expansions(args, texts)))
         return Figures(seconds, timings, *index_bytes(path))
 
 
@@ -228,7 +249,7 @@ def run_postgres(args: argparse.Namespace, digests: list[Digest], texts: list[st
         if not reuse:
             seconds = asyncio.run(build(url, digests))
             asyncio.run(_admin(url, "VACUUM ANALYZE"))
-        timings = asyncio.run(measure(url, texts, args.repeat))
+        timings = asyncio.run(measure(url, texts, args.repeat, _expansions(args, texts)))
         return Figures(seconds, timings, *asyncio.run(postgres_index_bytes(url)))
     finally:
         if args.keep_postgres is None:
@@ -280,6 +301,14 @@ def main() -> None:
     parser.add_argument(
         "--repeat", type=int, default=1, help="time every query N times, take each one's median"
     )
+    parser.add_argument(
+        "--expansions",
+        type=Path,
+        nargs="?",
+        const=EXPANSIONS_FILE,
+        help="time Korean queries with a model's recorded phrases (default file: "
+        f"{EXPANSIONS_FILE.name})",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     corpus = load_corpus(args.corpus)
@@ -302,6 +331,7 @@ def main() -> None:
         "papers": papers,
         "queries": len(timings),
         "repeat": args.repeat,
+        "expanded": sum(wants_expansion(query) for query in texts) if args.expansions else 0,
         "p50_ms": round(percentile(timings, 0.5), 2),
         "p95_ms": round(percentile(timings, 0.95), 2),
         "p99_ms": round(percentile(timings, 0.99), 2),

@@ -29,6 +29,10 @@ or more for a common one without checking its phrase: `_match_counts`), then lea
 remaining word out in turn, rarest first (scores × 0.3, `LOOSE_VARIANTS` queries at most; two
 words are one query for either word); it ranks at most `LOOSE_RANKED_MATCHES` newest matches
 per variant (`POSTGRES_LOOSE_RANKED_MATCHES`), and leaves the words' related terms out.
+A query's `expansion` (English phrases a model gave for a Korean query's meaning:
+bot.content.expansion) is one more candidate query, any of its phrases matching (with the
+query's filters and exclusions); a paper it finds adds `EXPANSION_WEIGHT` × that score (title
+boost and all) to its own, and ranks with the whole-query matches.
 """
 
 from __future__ import annotations
