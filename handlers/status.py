@@ -94,6 +94,9 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             ]
     head = translate(lang, "status.title", chat=title)
     lines.append(summaries_line(services.settings, lang))
+    settings = services.settings
+    if settings.summary_api_base_url and settings.search_expansion:
+        lines.append(translate(lang, "status.search_expanded", model=settings.summary_model))
     text = "\n\n".join([head, *lines, translate(lang, "status.change")])
     await update.effective_message.reply_text(text)
 

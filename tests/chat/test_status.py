@@ -54,3 +54,15 @@ async def test_status_says_where_korean_summaries_come_from(
     ) as other:
         korean = (await other.send("/status", language_code="ko"))[0].text
     assert "qwen2.5-7b 모델로 만든 요약" in korean
+    # Korean searches are expanded by the same model, unless the operator turned that off.
+    assert "qwen2.5-7b 모델이 알려 준 영어 표현" in korean
+    assert "Korean searches" not in text
+    async with running_bot(
+        seeded_database_url,
+        summary_api_base_url="http://127.0.0.1:9/v1",
+        summary_model="qwen2.5-7b",
+        search_expansion=False,
+    ) as other:
+        english = (await other.send("/status"))[0].text
+    assert "with qwen2.5-7b" in english
+    assert "Korean searches" not in english
