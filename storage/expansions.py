@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Integer, String, select
+from sqlalchemy import JSON, Integer, String
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,13 +37,6 @@ async def store(
     session: AsyncSession, *, query: str, model: str, prompt_version: int, phrases: list[str]
 ) -> None:
     """Keep `query`'s phrases; another worker's answer stored first is kept instead."""
-    found = select(QueryExpansion.query).where(
-        QueryExpansion.query == query,
-        QueryExpansion.model == model,
-        QueryExpansion.prompt_version == prompt_version,
-    )
-    if await session.scalar(found) is not None:
-        return
     try:
         async with session.begin_nested():
             session.add(
@@ -56,4 +49,4 @@ async def store(
                 )
             )
     except IntegrityError:
-        pass  # stored by another worker between the check and the insert
+        pass  # another worker stored it first (the savepoint keeps the transaction usable)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.content.llm import ChatClient, EndpointError
 from storage import expansions
+from storage.search import MAX_EXPANSION
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ exactly this topic use in their titles and abstracts:
 and well-known method, model, task or benchmark names specific to it.
 Precision first: leave out broad words that papers on other topics use too. One phrase per \
 line, at most 12 lines, English only, no numbering and no explanations."""
-MAX_PHRASES = 12
+MAX_PHRASES = MAX_EXPANSION  # the search uses no more
 MAX_WORDS = 6  # a longer line is a sentence, not a phrase a title uses
 MAX_QUERY = 200  # characters of a query sent (and the cache key's length)
 MAX_TOKENS = 200

@@ -185,3 +185,18 @@ async def test_search_finds_what_only_the_expansion_names(database_url: str) -> 
     async with running_bot(database_url) as chat:
         plain = texts(await chat.send("/search 초전도체"))
     assert "Replication Attempts of LK-99" not in plain
+
+
+async def test_a_second_store_of_one_query_keeps_the_first(database_url: str) -> None:
+    """Two workers storing the same query: the first answer stays, the second is no error."""
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    for phrases in (["on-device"], ["edge devices"]):
+        async with sessions() as session, session.begin():
+            await expansions.store(
+                session, query="온디바이스", model="m", prompt_version=1, phrases=phrases
+            )
+    async with sessions() as session:
+        stored = await expansions.cached(session, query="온디바이스", model="m", prompt_version=1)
+    await engine.dispose()
+    assert stored == ["on-device"]
