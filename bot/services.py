@@ -45,6 +45,10 @@ class Expander(Protocol):
         """The phrases (empty when there are none or they cannot be had in time)."""
         ...
 
+    async def known(self, query: str) -> Sequence[str]:
+        """The phrases already cached for the query, without asking the model."""
+        ...
+
 
 def get_expander(context: CallbackContext[Any, Any, Any, Any]) -> Expander | None:
     """The application's query expander, when the operator configured an endpoint."""

@@ -22,6 +22,7 @@ from bot.edition.buttons import save_keyboard
 from bot.edition.selection import ChatFilters, select_papers
 from bot.i18n import Lang, translate
 from bot.render import render_inline_article
+from bot.services import get_expander
 from handlers.cache import cached
 from handlers.common import chat_language
 from handlers.lookup import as_paper, cut_query
@@ -52,12 +53,17 @@ async def _latest(session: AsyncSession, offset: int) -> list[Paper]:
     return ranked[offset : offset + PAGE_SIZE]
 
 
-async def _load(session: AsyncSession, query: str, offset: int) -> list[tuple[Paper, bool]]:
+async def _load(
+    session: AsyncSession, query: str, offset: int, expansion: Sequence[str] = ()
+) -> list[tuple[Paper, bool]]:
     """One page of papers for `query` (the latest digest's top papers when it is empty), each
-    with whether it holds only some of the query's words (`SearchHit.partial`)."""
+    with whether it holds only some of the query's words (`SearchHit.partial`); `expansion`:
+    the model's phrases for the query, when /search already asked for them."""
     if not query:
         return [(paper, False) for paper in await _latest(session, offset)]
-    hits = await search.search_papers(session, query=query, limit=PAGE_SIZE, offset=offset)
+    hits = await search.search_papers(
+        session, query=query, limit=PAGE_SIZE, offset=offset, expansion=expansion
+    )
     partial = {hit.arxiv_id for hit in hits if hit.partial}
     found = await papers.get_papers(session, arxiv_ids=[hit.arxiv_id for hit in hits])
     return [(as_paper(info), info.arxiv_id in partial) for info in found]
@@ -97,7 +103,11 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await inline.answer([], cache_time=SEARCH_CACHE)
         return
     query = cut_query(inline.query)
-    found = await cached(context, ("inline", query, offset), lambda s: _load(s, query, offset))
+    expander = get_expander(context)
+    expansion = tuple(await expander.known(query)) if expander is not None and query else ()
+    found = await cached(
+        context, ("inline", query, offset, expansion), lambda s: _load(s, query, offset, expansion)
+    )
     lang = await chat_language(update, context)
     more = len(found) == PAGE_SIZE and offset + PAGE_SIZE <= MAX_OFFSET
     button = None

@@ -123,15 +123,25 @@ class QueryExpander:
         """The model whose answers are cached."""
         return self._client.model
 
+    async def known(self, query: str) -> Sequence[str]:
+        """The phrases already cached for a Korean query, never asking the model (inline mode
+        runs a search per keystroke: it cannot wait for one, nor send each prefix)."""
+        cached = await self._cached(query) if wants_expansion(query) else None
+        return cached or ()
+
+    async def _cached(self, query: str) -> list[str] | None:
+        """The cached answer for the query (None when it was never asked)."""
+        async with self._sessions() as session:
+            return await expansions.cached(
+                session, query=cache_key(query), model=self.model, prompt_version=PROMPT_VERSION
+            )
+
     async def expand(self, query: str) -> Sequence[str]:
         """English phrases for a Korean query (empty for others and when none can be had)."""
         if not wants_expansion(query):
             return ()
         key = cache_key(query)
-        async with self._sessions() as session:
-            cached = await expansions.cached(
-                session, query=key, model=self.model, prompt_version=PROMPT_VERSION
-            )
+        cached = await self._cached(query)
         if cached is not None:
             return cached
         if self._clock() < self._paused_until:

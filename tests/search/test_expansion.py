@@ -22,7 +22,7 @@ from bot.fakes.llm import FakeLLM
 from storage import expansions
 from storage.db import create_engine, session_factory
 from storage.digest_store import store_digest
-from tests.chat.conftest import running_bot, texts
+from tests.chat.conftest import USER, ChatDriver, running_bot, texts
 
 
 def test_the_answer_gives_one_phrase_a_line_and_skips_what_is_not_one() -> None:
@@ -185,6 +185,34 @@ async def test_search_finds_what_only_the_expansion_names(database_url: str) -> 
     async with running_bot(database_url) as chat:
         plain = texts(await chat.send("/search 초전도체"))
     assert "Replication Attempts of LK-99" not in plain
+
+
+async def _inline_ids(chat: ChatDriver, query: str) -> list[str]:
+    """The arXiv ids inline mode offers for `@bot query`."""
+    before = len(chat.emulator.inline_answers)
+    await chat.processed(chat.emulator.inline_query(user_id=USER, query=query))
+    (answer,) = chat.emulator.inline_answers[before:]
+    return [str(result["id"]) for result in answer["results"]]
+
+
+async def test_inline_mode_uses_an_expansion_search_already_asked_for(database_url: str) -> None:
+    """Inline mode (a search per keystroke) never asks the model, but once /search has, its
+    cached phrases widen `@bot 초전도체` too."""
+    engine = create_engine(database_url)
+    async with session_factory(engine)() as session:
+        await store_digest(session, digest=parse_digest(LK99, source="k.md"), source="k.md")
+        await session.commit()
+    await engine.dispose()
+    answers = {"초전도체": "superconductor\nLK-99"}
+    async with FakeLLM(expansions=answers).running() as fake:
+        async with running_bot(database_url, summary_api_base_url=fake.base_url) as chat:
+            before = await _inline_ids(chat, "초전도체")
+            assert fake.total_calls == 0
+            await chat.send("/search 초전도체")
+            after = await _inline_ids(chat, "초전도체")
+        assert fake.total_calls == 1
+    assert "2501.90101" not in before
+    assert "2501.90101" in after
 
 
 async def test_a_second_store_of_one_query_keeps_the_first(database_url: str) -> None:
