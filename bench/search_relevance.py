@@ -2,8 +2,8 @@
 set (tests/search/relevance.json), the blind set's dev and test splits (relevance_blind.json) and
 the fresh held-out set (relevance_fresh.json, written after the blind test split had been run
 several times), the third (relevance_third.json, written when the fresh dev split had been
-read) and the fourth (relevance_fourth.json, topics none of the others asks about), each split
-dev/test.
+read), the fourth (relevance_fourth.json, topics none of the others asks about) and the fifth
+(relevance_fifth.json, written when all the others had been read), each split dev/test.
 `--expansions [FILE]` expands the Korean queries as /search does with an operator's model
 (bot.content.expansion), with a model's answers recorded in FILE (tests/search/
 expansions_recorded.json) and replayed by the fake endpoint on loopback.
@@ -27,6 +27,7 @@ from tests.search.archive import load_archive
 from tests.search.evaluation import (
     BLIND_FILE,
     EXPANSIONS_FILE,
+    FIFTH_FILE,
     FOURTH_FILE,
     FRESH_FILE,
     RELEVANCE_FILE,
@@ -56,6 +57,8 @@ async def measure(url: str, *, verbose: bool, expansions: Path | None = None) ->
         "third_test": load_relevance(THIRD_FILE, split="test"),
         "fourth_dev": load_relevance(FOURTH_FILE, split="dev"),
         "fourth_test": load_relevance(FOURTH_FILE, split="test"),
+        "fifth_dev": load_relevance(FIFTH_FILE, split="dev"),
+        "fifth_test": load_relevance(FIFTH_FILE, split="test"),
     }
     figures: dict[str, object] = {}
     async with archive_search(url, expansions=expansions) as ours:

@@ -30,6 +30,9 @@ THIRD_FILE = Path(__file__).with_name("relevance_third.json")
 # Written blind a fourth time (round 7) on topics none of the other sets asks about, measured
 # once whole, then split by sha1 parity.
 FOURTH_FILE = Path(__file__).with_name("relevance_fourth.json")
+# Written blind a fifth time (round 11), on whatever topics its writer chose (39 of its 63
+# query texts are another set's, judged afresh): measured once whole, then split by sha1 parity.
+FIFTH_FILE = Path(__file__).with_name("relevance_fifth.json")
 # A model's answers to the query-expansion prompt for every Korean query of the sets, replayed
 # through the fake endpoint (see its `_about`).
 EXPANSIONS_FILE = Path(__file__).with_name("expansions_recorded.json")
