@@ -32,8 +32,8 @@ _ACRONYM = re.compile(r"[A-Z][A-Z0-9]{1,5}s?")
 
 
 def korean_key(words: Sequence[str]) -> str:
-    """Korean words as a key: folded, spaces dropped, the last particle stripped."""
-    joined = "".join(fold(word) for word in words)
+    """Korean words as a key: folded, spaces and hyphens dropped, the last particle stripped."""
+    joined = "".join(fold(word).replace("-", "") for word in words)
     return strip_particle(joined) if _HANGUL_ONLY.fullmatch(joined) else ""
 
 

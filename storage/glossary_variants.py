@@ -1301,8 +1301,8 @@ _SAME_WORD = {"동영상": "비디오"}
 
 def _key(words: Sequence[str]) -> str:
     """Korean words as a key: each folded and without its particle (`_SAME_WORD` as its
-    synonym), joined without spaces."""
-    parts = [strip_particle(fold(word)) for word in words]
+    synonym), joined without spaces or hyphens (`키-값 캐시` is `키 값 캐시`)."""
+    parts = [strip_particle(fold(word)).replace("-", "") for word in words]
     parts = [_SAME_WORD.get(part, part) for part in parts]
     joined = "".join(parts)
     return joined if parts and all(_HANGUL.fullmatch(part) for part in parts) else ""

@@ -59,6 +59,35 @@ def _headless_terms(word: str) -> list[str]:
     return found
 
 
+# English function words Korean writes by their sound inside a hyphenated compound
+# (`텍스트-투-3D`: text-to-3D; `엔드-투-엔드`: end-to-end).
+_SOUNDED = {"투": "to", "앤드": "and", "오브": "of", "포": "for", "인": "in", "위드": "with"}
+
+
+def _compound_english(word: str) -> str | None:
+    """The English of a hyphenated Korean compound, part by part (`텍스트-투-3D` → *text to
+    3d*, `이미지-투-비디오` → *image to video*), when every Korean part has one; else None."""
+    parts = [part for part in strip_particle(fold(word)).split("-") if part]
+    if len(parts) < 2 or not _HANGUL.search(word):
+        return None
+    english = []
+    for number, part in enumerate(parts):
+        if not _HANGUL.search(part):
+            english.append(part)
+            continue
+        inner = 0 < number < len(parts) - 1
+        found = [_SOUNDED[part]] if inner and part in _SOUNDED else _variant_terms([part])
+        found = found or glossary.translations(part)
+        loanword = None if found else loanwords.english_word(part)
+        found = found or ([loanword] if loanword else [])
+        # A prefix (`generat*`) can only end the phrase.
+        found = [f for f in found if not f.endswith("*") or number == len(parts) - 1]
+        if not found:
+            return None
+        english.append(found[0])
+    return " ".join(english)
+
+
 def _alternatives(word: str) -> list[list[str]]:
     """Token sequences any of which matches `word`, widened by its stem and the tables.
 
@@ -80,6 +109,8 @@ def _alternatives(word: str) -> list[list[str]]:
     if not variants and korean_word:
         variants = _headless_terms(word)
     others = glossary.translations(word)
+    compound = None if variants or others else _compound_english(word)
+    others = [compound] if compound else others
     mined: list[str] = []
     if not others and not variants:  # a loanword's English is surer than the mined term
         loanword = loanwords.english_word(word)

@@ -149,3 +149,22 @@ def test_a_word_whose_model_entry_names_no_model_gets_that_entry() -> None:
     assert any(["judge"] in term for term in terms)
     (based,) = query_terms(parse_query("기반"))[0]
     assert not any("foundation" in tokens for tokens in based)
+
+
+def test_a_hyphen_between_korean_parts_is_a_space_in_a_lookup() -> None:
+    """`키-값 캐시` is the `키 값 캐시` entry (*kv cache*), as spacing is ignored."""
+    spaced = glossary_variants.longest_match(["키", "값", "캐시"])[1]
+    assert glossary_variants.longest_match(["키-값", "캐시를"]) == (2, spaced)
+    assert "kv cache" in spaced
+
+
+def test_a_hyphenated_korean_compound_is_translated_part_by_part() -> None:
+    """`텍스트-투-3D` is *text to 3d* (`투` sounds *to* between parts): papers write
+    `Text-to-3D`; a compound with a part no table knows gets no English (`엔드-투-엔드`)."""
+    (compound,) = query_terms(parse_query("텍스트-투-3D"))[0]
+    assert ["text", "to", "3d"] in compound
+    assert ["텍스", "스트", "투", "3d"] in compound  # the Korean spelling still matches
+    (unknown,) = query_terms(parse_query("엔드-투-엔드"))[0]
+    assert all(token.startswith(("엔", "투")) for tokens in unknown for token in tokens)
+    (alone,) = query_terms(parse_query("투"))[0]  # `투` alone is not *to*
+    assert ["to"] not in alone
