@@ -21,6 +21,7 @@ from tests.search.archive import load_archive
 from tests.search.evaluation import (
     BLIND_FILE,
     EXPANSIONS_FILE,
+    FIFTH_FILE,
     FOURTH_FILE,
     FRESH_FILE,
     THIRD_FILE,
@@ -48,10 +49,15 @@ BLIND_RECALL_FLOORS = {"dev": 0.87, "test": 0.925}
 BLIND_KIND_RECALL_FLOOR = 0.8
 FRESH_RECALL_FLOORS = {"dev": 0.9, "test": 0.82}
 FRESH_KIND_RECALL_FLOOR = 0.78
-THIRD_RECALL_FLOORS = {"dev": 0.87, "test": 0.83}
+THIRD_RECALL_FLOORS = {"dev": 0.87, "test": 0.87}
 THIRD_KIND_RECALL_FLOOR = 0.8
 FOURTH_RECALL_FLOORS = {"dev": 0.72, "test": 0.7}
 FOURTH_KIND_RECALL_FLOOR = 0.65
+# Round 11: the fifth set (written when every other set had been read) measured dev 0.869, test
+# 0.761 before hyphenated Korean compounds were translated part by part (`텍스트-투-3D`), 0.884
+# and 0.778 after (third test 0.854 → 0.881): the floors sit between, so losing it fails.
+FIFTH_RECALL_FLOORS = {"dev": 0.875, "test": 0.77}
+FIFTH_KIND_RECALL_FLOOR = 0.63  # test, Korean names of English topics: 0.653
 # With a model's expansions (round 10: bot.content.expansion, the recorded answers replayed by
 # the fake endpoint), a little under the measured figures and, where the expansion gained,
 # above the figures without it, so an expansion that stops working fails here. Measured: blind
@@ -63,8 +69,16 @@ EXPANDED_RECALL_FLOORS = {
     "fresh": {"dev": 0.94, "test": 0.855},
     "third": {"dev": 0.9, "test": 0.885},
     "fourth": {"dev": 0.8, "test": 0.76},
+    "fifth": {"dev": 0.885, "test": 0.84},  # measured 0.897, 0.853
 }
 EXPANDED_KIND_RECALL_FLOOR = 0.74
+SETS = {
+    "blind": BLIND_FILE,
+    "fresh": FRESH_FILE,
+    "third": THIRD_FILE,
+    "fourth": FOURTH_FILE,
+    "fifth": FIFTH_FILE,
+}
 
 
 @pytest.fixture(scope="module")
@@ -169,11 +183,11 @@ def full_corpus_url(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.mark.parametrize(
     ("name", "split"),
-    [(name, split) for name in ("blind", "fresh", "third", "fourth") for split in ("dev", "test")],
+    [(name, split) for name in SETS for split in ("dev", "test")],
 )
 async def test_blind_relevance_floors(full_corpus_url: str, name: str, split: str) -> None:
     """The blind Korean-topic and Korean-to-English queries keep their floors on both splits
-    of the four sets (the fresh, the third and the fourth written later, each by someone who
+    of the five sets (the fresh, third, fourth and fifth written later, each by someone who
     had seen neither the engine's tables nor the other sets)."""
     engine = create_engine(full_corpus_url)
     sessions = session_factory(engine)
@@ -187,6 +201,7 @@ async def test_blind_relevance_floors(full_corpus_url: str, name: str, split: st
         "fresh": (FRESH_FILE, FRESH_RECALL_FLOORS, FRESH_KIND_RECALL_FLOOR),
         "third": (THIRD_FILE, THIRD_RECALL_FLOORS, THIRD_KIND_RECALL_FLOOR),
         "fourth": (FOURTH_FILE, FOURTH_RECALL_FLOORS, FOURTH_KIND_RECALL_FLOOR),
+        "fifth": (FIFTH_FILE, FIFTH_RECALL_FLOORS, FIFTH_KIND_RECALL_FLOOR),
     }[name]
     try:
         results, _ = await evaluate(ours, load_relevance(path, split=split))
@@ -200,14 +215,13 @@ async def test_blind_relevance_floors(full_corpus_url: str, name: str, split: st
 
 @pytest.mark.parametrize(
     ("name", "split"),
-    [(name, split) for name in ("blind", "fresh", "third", "fourth") for split in ("dev", "test")],
+    [(name, split) for name in SETS for split in ("dev", "test")],
 )
 async def test_expanded_relevance_floors(full_corpus_url: str, name: str, split: str) -> None:
     """With the operator's model expanding Korean queries (a model's recorded answers, through
     the real expander and the fake endpoint over HTTP), every set keeps its higher floors."""
-    path = {"blind": BLIND_FILE, "fresh": FRESH_FILE, "third": THIRD_FILE, "fourth": FOURTH_FILE}
     async with archive_search(full_corpus_url, expansions=EXPANSIONS_FILE) as ours:
-        results, _ = await evaluate(ours, load_relevance(path[name], split=split))
+        results, _ = await evaluate(ours, load_relevance(SETS[name], split=split))
     print(name, split, "expanded", json.dumps(results))
     assert results["overall"]["recall@10"] >= EXPANDED_RECALL_FLOORS[name][split], results
     for kind, figures in results.items():
