@@ -162,15 +162,20 @@ Authors: Ada Kim
 """
 
 
-async def test_search_finds_what_only_the_expansion_names(database_url: str) -> None:
-    """`/search 초전도체` (superconductor) finds a paper whose Korean summary never says it,
-    through the model's English phrases; without the endpoint it finds nothing. A second
-    search reads the cache; with the endpoint down, /search still answers."""
+async def _store_lk99(database_url: str) -> None:
+    """An archive holding the LK-99 paper (whose summary never says superconductor)."""
     engine = create_engine(database_url)
     async with session_factory(engine)() as session:
         await store_digest(session, digest=parse_digest(LK99, source="k.md"), source="k.md")
         await session.commit()
     await engine.dispose()
+
+
+async def test_search_finds_what_only_the_expansion_names(database_url: str) -> None:
+    """`/search 초전도체` (superconductor) finds a paper whose Korean summary never says it,
+    through the model's English phrases; without the endpoint it finds nothing. A second
+    search reads the cache; with the endpoint down, /search still answers."""
+    await _store_lk99(database_url)
     answers = {"초전도체": "superconductor\nsuperconductivity\nLK-99"}
     async with FakeLLM(expansions=answers).running() as fake:
         async with running_bot(database_url, summary_api_base_url=fake.base_url) as chat:
@@ -198,11 +203,7 @@ async def _inline_ids(chat: ChatDriver, query: str) -> list[str]:
 async def test_inline_mode_uses_an_expansion_search_already_asked_for(database_url: str) -> None:
     """Inline mode (a search per keystroke) never asks the model, but once /search has, its
     cached phrases widen `@bot 초전도체` too."""
-    engine = create_engine(database_url)
-    async with session_factory(engine)() as session:
-        await store_digest(session, digest=parse_digest(LK99, source="k.md"), source="k.md")
-        await session.commit()
-    await engine.dispose()
+    await _store_lk99(database_url)
     answers = {"초전도체": "superconductor\nLK-99"}
     async with FakeLLM(expansions=answers).running() as fake:
         async with running_bot(database_url, summary_api_base_url=fake.base_url) as chat:
