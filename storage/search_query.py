@@ -64,6 +64,12 @@ def _headless_terms(word: str) -> list[str]:
 _SOUNDED = {"투": "to", "앤드": "and", "오브": "of", "포": "for", "인": "in", "위드": "with"}
 
 
+def _loanword(word: str) -> list[str]:
+    """The English word a Korean word transliterates (storage.loanwords), or none."""
+    found = loanwords.english_word(word)
+    return [found] if found else []
+
+
 def _compound_english(word: str) -> str | None:
     """The English of a hyphenated Korean compound, part by part (`텍스트-투-3D` → *text to
     3d*, `이미지-투-비디오` → *image to video*), when every Korean part has one; else None."""
@@ -75,11 +81,10 @@ def _compound_english(word: str) -> str | None:
         if not _HANGUL.search(part):
             english.append(part)
             continue
-        inner = 0 < number < len(parts) - 1
-        found = [_SOUNDED[part]] if inner and part in _SOUNDED else _variant_terms([part])
-        found = found or glossary.translations(part)
-        loanword = None if found else loanwords.english_word(part)
-        found = found or ([loanword] if loanword else [])
+        if 0 < number < len(parts) - 1 and part in _SOUNDED:
+            found = [_SOUNDED[part]]
+        else:
+            found = _variant_terms([part]) or glossary.translations(part) or _loanword(part)
         # A prefix (`generat*`) can only end the phrase.
         found = [f for f in found if not f.endswith("*") or number == len(parts) - 1]
         if not found:
@@ -113,9 +118,8 @@ def _alternatives(word: str) -> list[list[str]]:
     others = [compound] if compound else others
     mined: list[str] = []
     if not others and not variants:  # a loanword's English is surer than the mined term
-        loanword = loanwords.english_word(word)
-        others = [loanword] if loanword else []
-        mined = [] if loanword else translations.english_terms([word])
+        others = _loanword(word)
+        mined = [] if others else translations.english_terms([word])
     for other in [*variants, *others, *mined]:
         alternatives.extend(translation_tokens(other) if korean_word else _phrase_tokens(other))
     # An English word means its own words; a mined term is too often wrong (`움직임` →
