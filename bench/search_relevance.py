@@ -32,6 +32,7 @@ from tests.search.evaluation import (
     FRESH_FILE,
     RELEVANCE_FILE,
     THIRD_FILE,
+    Judged,
     archive_search,
     evaluate,
     load_relevance,
@@ -45,21 +46,24 @@ def corpus_files(corpus: Path) -> list[str]:
     )
 
 
+def relevance_sets() -> dict[str, list[Judged]]:
+    """Every judged set by name: the project's, then each blind set's dev and test splits."""
+    sets = {"project": load_relevance(RELEVANCE_FILE)}
+    for name, path in (
+        ("blind", BLIND_FILE),
+        ("fresh", FRESH_FILE),
+        ("third", THIRD_FILE),
+        ("fourth", FOURTH_FILE),
+        ("fifth", FIFTH_FILE),
+    ):
+        for split in ("dev", "test"):
+            sets[f"{name}_{split}"] = load_relevance(path, split=split)
+    return sets
+
+
 async def measure(url: str, *, verbose: bool, expansions: Path | None = None) -> dict[str, object]:
     """Figures of every set on the archive at `url` (with a model's recorded expansions)."""
-    sets = {
-        "project": load_relevance(RELEVANCE_FILE),
-        "blind_dev": load_relevance(BLIND_FILE, split="dev"),
-        "blind_test": load_relevance(BLIND_FILE, split="test"),
-        "fresh_dev": load_relevance(FRESH_FILE, split="dev"),
-        "fresh_test": load_relevance(FRESH_FILE, split="test"),
-        "third_dev": load_relevance(THIRD_FILE, split="dev"),
-        "third_test": load_relevance(THIRD_FILE, split="test"),
-        "fourth_dev": load_relevance(FOURTH_FILE, split="dev"),
-        "fourth_test": load_relevance(FOURTH_FILE, split="test"),
-        "fifth_dev": load_relevance(FIFTH_FILE, split="dev"),
-        "fifth_test": load_relevance(FIFTH_FILE, split="test"),
-    }
+    sets = relevance_sets()
     figures: dict[str, object] = {}
     async with archive_search(url, expansions=expansions) as ours:
         for name, judged in sets.items():

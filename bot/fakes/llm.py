@@ -19,6 +19,9 @@ recorded answer of that query in `expansions` (what a model answered, replayed: 
 bench's `--expansions` file), else with nothing; modes apply to those requests too, counted
 under `query:` and the query.
 
+And `POST /v1/embeddings`: each input's vector is its hashed character bigrams (`EMBEDDING_DIM`
+wide, unit length), so texts sharing words lie close; `embedded` counts the texts it embedded.
+
     async with FakeLLM(latency=0.3).running() as fake:
         settings = load_settings(summary_api_base_url=fake.base_url)
 """
@@ -27,8 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import re
 import time
+import zlib
 from collections import Counter, deque
 from collections.abc import Mapping
 from typing import Any
@@ -57,6 +62,7 @@ MODES = frozenset(
 )
 # How the query-expansion prompt begins (bot.content.expansion.SYSTEM_PROMPT).
 EXPANSION_PROMPT = "You expand search queries"
+EMBEDDING_DIM = 64
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{4,}")
 _CANNED = (
     "Lightning Attention for Million-Token Contexts",
@@ -77,6 +83,17 @@ def _fields(prompt: str) -> dict[str, str]:
 def _name(title: str) -> str:
     """A short name for the paper: the part before a colon, at most eight words."""
     return " ".join(title.split(":")[0].split()[:8]) or "this method"
+
+
+def bigram_vector(text: str) -> list[float]:
+    """The fake's embedding: counts of the text's character bigrams hashed into
+    `EMBEDDING_DIM` buckets (crc32: the same in every process), scaled to unit length."""
+    folded = "".join(text.lower().split())
+    vector = [0.0] * EMBEDDING_DIM
+    for start in range(len(folded) - 1):
+        vector[zlib.crc32(folded[start : start + 2].encode()) % EMBEDDING_DIM] += 1.0
+    norm = math.sqrt(sum(value * value for value in vector)) or 1.0
+    return [value / norm for value in vector]
 
 
 def _abstract_terms(abstract: str) -> str:
@@ -145,6 +162,7 @@ class FakeLLM(LoopbackServer):
         self.answers: Counter[str] = Counter()  # 200 answers per arXiv id
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.embedded = 0  # texts embedded by `POST /v1/embeddings`
         self._plans: dict[str | None, deque[str]] = {}
         self._seen: dict[str, tuple[str, str]] = {}  # arXiv id → (title, abstract), newest last
         self._stopping = asyncio.Event()
@@ -217,6 +235,24 @@ class FakeLLM(LoopbackServer):
         self.answers[arxiv_id] += 1
         return web.json_response(self._completion(body, prompt, text))
 
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        """`POST /v1/embeddings` (`input`: a string or a list of strings)."""
+        body: dict[str, Any] = await request.json()
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else texts
+        if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
+            error = {"error": {"message": "input must be a string or a list of strings"}}
+            return web.json_response(error, status=400)
+        self.embedded += len(texts)
+        data = [
+            {"object": "embedding", "index": index, "embedding": bigram_vector(text)}
+            for index, text in enumerate(texts)
+        ]
+        tokens = sum(max(1, len(text) // 4) for text in texts)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        model = str(body.get("model", "fake"))
+        return web.json_response({"object": "list", "data": data, "model": model, "usage": usage})
+
     def _completion(self, body: dict[str, Any], prompt: str, text: str) -> dict[str, Any]:
         """A chat.completion object with deterministic usage (~4 characters a prompt token)."""
         prompt_tokens = max(1, len(prompt) // 4)
@@ -246,6 +282,7 @@ class FakeLLM(LoopbackServer):
         """The aiohttp application."""
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._completions)
+        app.router.add_post("/v1/embeddings", self._embeddings)
         return app
 
     async def start(self, *, port: int = 0, host: str = "127.0.0.1") -> None:

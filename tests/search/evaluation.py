@@ -16,7 +16,7 @@ from bot.config import load_settings
 from bot.content.expansion import QueryExpander
 from bot.fakes.llm import FakeLLM
 from storage.db import create_engine, session_factory, upgrade
-from storage.search import search_papers
+from storage.search import SearchHit, search_papers
 
 RELEVANCE_FILE = Path(__file__).with_name("relevance.json")
 # Written blind and split dev/test (issue 15): see its `_about` and tests/search/README.md.
@@ -145,11 +145,16 @@ def recorded_expansions(path: Path = EXPANSIONS_FILE) -> dict[str, str]:
 Search = Callable[[str], Awaitable[list[str]]]
 
 
+Hits = Callable[[str], Awaitable[list[SearchHit]]]
+
+
 @contextlib.asynccontextmanager
-async def archive_search(url: str, *, expansions: Path | None = None) -> AsyncIterator[Search]:
-    """query → top-10 ids on the archive at `url`; with `expansions`, each Korean query first
-    goes through the real expander (HTTP, its cache table) to the fake endpoint replaying
-    those recorded answers, as /search does with the operator's model."""
+async def archive_hits(
+    url: str, *, expansions: Path | None = None, limit: int = K
+) -> AsyncIterator[Hits]:
+    """query → its best `limit` hits on the archive at `url`; with `expansions`, each Korean
+    query first goes through the real expander (HTTP, its cache table) to the fake endpoint
+    replaying those recorded answers, as /search does with the operator's model."""
     await upgrade(url)  # an archive kept from before the expansion cache gets its table
     engine = create_engine(url)
     sessions = session_factory(engine)
@@ -167,10 +172,20 @@ async def archive_search(url: str, *, expansions: Path | None = None) -> AsyncIt
             assert expander is not None
             stack.push_async_callback(expander.aclose)
 
-        async def search(query: str) -> list[str]:
+        async def hits(query: str) -> list[SearchHit]:
             phrases = await expander.expand(query) if expander is not None else ()
             async with sessions() as session:
-                hits = await search_papers(session, query=query, limit=K, expansion=phrases)
-            return [hit.arxiv_id for hit in hits]
+                return await search_papers(session, query=query, limit=limit, expansion=phrases)
+
+        yield hits
+
+
+@contextlib.asynccontextmanager
+async def archive_search(url: str, *, expansions: Path | None = None) -> AsyncIterator[Search]:
+    """query → top-10 ids on the archive at `url` (`archive_hits`)."""
+    async with archive_hits(url, expansions=expansions) as hits:
+
+        async def search(query: str) -> list[str]:
+            return [hit.arxiv_id for hit in await hits(query)]
 
         yield search
