@@ -102,12 +102,17 @@ class Embedder:
         wanted = {key: prefix + t for key, t in zip(keys, texts, strict=True)}
         for start in range(0, len(missing), BATCH):
             batch = missing[start : start + BATCH]
-            response = await self.client.post(
-                "embeddings", json={"model": model, "input": [wanted[k] for k in batch]}
-            )
+            try:
+                response = await self.client.post(
+                    "embeddings", json={"model": model, "input": [wanted[k] for k in batch]}
+                )
+            except httpx.HTTPError as exc:
+                raise SystemExit(f"the embeddings endpoint failed: {type(exc).__name__}") from None
             if response.status_code != 200:
                 raise SystemExit(f"the embeddings endpoint answered HTTP {response.status_code}")
-            rows = sorted(response.json()["data"], key=lambda row: row["index"])
+            rows = sorted(response.json().get("data") or [], key=lambda row: row["index"])
+            if len(rows) != len(batch):
+                raise SystemExit(f"{len(rows)} vectors came back for {len(batch)} texts")
             for key, row in zip(batch, rows, strict=True):
                 vector = np.asarray(row["embedding"], dtype=np.float32)
                 self.known[key] = vector / (np.linalg.norm(vector) or 1.0)

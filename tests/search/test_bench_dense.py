@@ -34,7 +34,7 @@ def test_fusion_adds_the_nearest_papers_rescaled_similarity() -> None:
     assert fuse(lexical, dense, 2.0) == ["c", "b", "d", "a", "e"]
 
 
-async def _run_bench(*args: str) -> dict[str, object]:
+async def _run(*args: str) -> tuple[int | None, str, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -45,8 +45,13 @@ async def _run_bench(*args: str) -> dict[str, object]:
         stderr=asyncio.subprocess.PIPE,
     )
     out, err = await process.communicate()
-    assert process.returncode == 0, err.decode()
-    result: dict[str, object] = json.loads(out.decode().strip().splitlines()[-1])
+    return process.returncode, out.decode(), err.decode()
+
+
+async def _run_bench(*args: str) -> dict[str, object]:
+    code, out, err = await _run(*args)
+    assert code == 0, err
+    result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
     return result
 
 
@@ -61,6 +66,10 @@ async def test_the_bench_embeds_once_and_reports_every_set(
         embedded = fake.embedded
         second = await _run_bench(*args)
         assert fake.embedded == embedded  # every paper and query came from the file
+    # Another model's vectors are not in the file; with the endpoint gone, one clear line.
+    code, _, err = await _run(*args[:3], "other", *args[4:])
+    assert code == 1
+    assert err.strip() == "the embeddings endpoint failed: ConnectError"
     # Every paper of the corpus and every query text was embedded once.
     assert embedded > 2000
     assert first == second
