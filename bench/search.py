@@ -3,8 +3,9 @@
 Generated papers recombine real titles, author names and summary sentences with a seeded RNG,
 so the vocabulary and Korean/English mix are realistic. They go through the real write path
 (`store_digests`, which indexes as it stores). Figures: p50/p95/p99 of the full
-`search_papers` call, index size (search tables' pages), and the ingest+index time; on SQLite,
-or with `--postgres URL` on a scratch PostgreSQL database. `--expansions` times the Korean
+`search_papers` call on the event loop `paperboy run` uses (uvloop where installed), index size
+(search tables' pages), and the ingest+index time; on SQLite, or with `--postgres URL` on a
+scratch PostgreSQL database. `--expansions` times the Korean
 queries as /search runs them once the operator's model expanded them (the expansion cached):
 each gets the phrases of one of a model's recorded answers (tests/search/
 expansions_recorded.json), in turn.
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.content.expansion import parse_expansion, wants_expansion
 from bot.content.ingest import expand
 from bot.digest import Digest, DigestError, Paper, SummarySection, parse_digest
+from bot.telegram.loop import use_uvloop
 from storage.db import create_engine, session_factory, upgrade
 from storage.digest_store import StoreCache, store_digests
 from storage.search import search_papers
@@ -310,6 +312,7 @@ def main() -> None:
         f"{EXPANSIONS_FILE.name})",
     )
     args = parser.parse_args()
+    loop = "uvloop" if use_uvloop() else "asyncio"  # as `paperboy run` does
     rng = random.Random(args.seed)
     corpus = load_corpus(args.corpus)
     real = [p for d in corpus for p in d.papers]
@@ -331,6 +334,7 @@ def main() -> None:
         "papers": papers,
         "queries": len(timings),
         "repeat": args.repeat,
+        "loop": loop,
         "expanded": sum(wants_expansion(query) for query in texts) if args.expansions else 0,
         "p50_ms": round(percentile(timings, 0.5), 2),
         "p95_ms": round(percentile(timings, 0.95), 2),

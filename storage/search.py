@@ -27,8 +27,9 @@ The fallback for a query whose words do not all match together drops the words n
 (scores unchanged; PostgreSQL takes a word whose tokens are together in `RARE_MATCHES` papers
 or more for a common one without checking its phrase: `_match_counts`), then leaves each
 remaining word out in turn, rarest first (scores × 0.3, `LOOSE_VARIANTS` queries at most; two
-words are one query for either word); it ranks at most `LOOSE_RANKED_MATCHES` newest matches
-per variant (`POSTGRES_LOOSE_RANKED_MATCHES`), and leaves the words' related terms out.
+words are one query for either word, not counted first); it ranks at most
+`LOOSE_RANKED_MATCHES` newest matches per variant (`POSTGRES_LOOSE_RANKED_MATCHES`), and
+leaves the words' related terms out.
 A query's `expansion` (English phrases a model gave for a Korean query's meaning:
 bot.content.expansion) is one more candidate query, any of its phrases matching (with the
 query's filters and exclusions); a paper it finds adds `EXPANSION_WEIGHT` × that score (title
@@ -363,8 +364,15 @@ async def _loose_candidates(
     Words no paper has (a typo, a word the archive never uses) are dropped first, wherever
     they stand, and the rest ranks as if they had not been typed. Then each remaining word
     is left out in turn, the rarest first (the likeliest odd one out), `LOOSE_VARIANTS`
-    queries at most.
+    queries at most. Two words (and no phrase) skip the counting: one statement finds
+    papers with either, a word no paper has finding none (the other's hits score × 0.3
+    then, like every loose hit: the order is the same).
     """
+    if len(parsed.words) == 2 and not parsed.phrases:
+        # Two words: no need to count them first. A word no paper has adds nothing to the
+        # statement for either word (its phrases match no row), which is then the other
+        # word's own, and every hit here is scored × 0.3 alike (the order is the same).
+        return await _either_word(session, parsed=parsed, words=parsed.words, authors=authors)
     counts = await _match_counts(session, parsed.words)
     alive = [(word, count) for word, count in zip(parsed.words, counts, strict=True) if count]
     words = [word for word, _ in alive]
@@ -372,24 +380,7 @@ async def _loose_candidates(
     if len(words) < len(parsed.words) and (words or parsed.phrases):
         variants.append((words, 1.0))
     if len(words) == 2 and not variants:
-        # Two words never together: one statement for either word, not one per word.
-        either = [
-            alt
-            for word in words
-            for term in query_terms(ParsedQuery(words=[word]))[0]
-            for alt in term
-        ]
-        loose = ParsedQuery(phrases=parsed.phrases, excluded=parsed.excluded, dates=parsed.dates)
-        phrases = query_terms(loose)[0]
-        hits = await _candidates(
-            session,
-            parsed=loose,
-            authors=authors,
-            ranked=LOOSE_RANKED_MATCHES,
-            positive=[*phrases, either],
-            related=False,
-        )
-        return [(arxiv_id, score * 0.3, votes, day) for arxiv_id, score, votes, day in hits]
+        return await _either_word(session, parsed=parsed, words=words, authors=authors)
     if len(words) > 1:
         rarest = sorted(range(len(words)), key=lambda index: alive[index][1])
         variants += [(words[:index] + words[index + 1 :], 0.3) for index in rarest]
@@ -404,6 +395,28 @@ async def _loose_candidates(
             if arxiv_id not in found or found[arxiv_id][1] < score * factor:
                 found[arxiv_id] = (arxiv_id, score * factor, votes, day)
     return list(found.values())
+
+
+async def _either_word(
+    session: AsyncSession, *, parsed: ParsedQuery, words: list[str], authors: AuthorSets
+) -> list[tuple[str, float, int | None, dt.date]]:
+    """Papers with either of two words never found together (and the query's phrases and
+    filters), scored × 0.3: one statement for both words, not one per word."""
+    either = [
+        alt for word in words for term in query_terms(ParsedQuery(words=[word]))[0] for alt in term
+    ]
+    if not either:  # both are words the analysis drops
+        return []
+    loose = ParsedQuery(phrases=parsed.phrases, excluded=parsed.excluded, dates=parsed.dates)
+    hits = await _candidates(
+        session,
+        parsed=loose,
+        authors=authors,
+        ranked=LOOSE_RANKED_MATCHES,
+        positive=[*query_terms(loose)[0], either],
+        related=False,
+    )
+    return [(arxiv_id, score * 0.3, votes, day) for arxiv_id, score, votes, day in hits]
 
 
 async def _match_counts(session: AsyncSession, words: Sequence[str]) -> list[int]:

@@ -437,11 +437,33 @@ async def test_two_words_never_together_cost_one_fallback_query(
         calls.append(kwargs.get("positive"))
         return await original(*args, **kwargs)  # type: ignore[arg-type]
 
+    async def never(*args: object, **kwargs: object) -> object:
+        raise AssertionError("two words are not counted before the query for either")
+
     monkeypatch.setattr(search, "_candidates", counted)
+    monkeypatch.setattr(search, "_match_counts", never)
     found = await _ids(session, "Qwen2.5-1M rStar-Math")
     assert len(calls) == 2
     assert calls[1] is not None  # the fallback's one query, for either word
     assert {"2501.15383", "2501.04519"} <= set(found)
+
+
+@pytest.mark.parametrize("typo", ["zzqqxx", "뷁뛟"])
+async def test_two_words_one_matching_nothing_rank_as_the_other_alone(
+    session: AsyncSession, typo: str
+) -> None:
+    """A typo (or a word the analysis drops) beside one real word: the real word's papers,
+    in its own order, marked partial, each scored × 0.3 of its score alone."""
+    typed = await search_papers(session, query=f"비디오 {typo}")
+    bare = await search_papers(session, query="비디오")
+    assert [hit.arxiv_id for hit in typed] == [hit.arxiv_id for hit in bare]
+    assert all(hit.partial for hit in typed)
+    assert [round(hit.score / 0.3, 3) for hit in typed] == [round(h.score, 3) for h in bare]
+
+
+async def test_two_words_the_analysis_drops_find_nothing(session: AsyncSession) -> None:
+    """Two words of punctuation (no token to search) find nothing, without an error."""
+    assert await search_papers(session, query="!! ??") == []
 
 
 # --- Authors -----------------------------------------------------------------------------------
