@@ -135,12 +135,14 @@ class PaperAuthor(Base):
     """The latest author list of a paper, in order."""
 
     __tablename__ = "paper_authors"
+    # An author's papers from the index alone (migration 0017).
+    __table_args__ = (Index("ix_paper_authors_author_paper", "author_id", "arxiv_id"),)
 
     arxiv_id: Mapped[str] = mapped_column(
         String(64), ForeignKey("papers.arxiv_id"), primary_key=True
     )
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
-    author_id: Mapped[int] = mapped_column(BigId, ForeignKey("authors.id"), index=True)
+    author_id: Mapped[int] = mapped_column(BigId, ForeignKey("authors.id"))
 
 
 class VoteObservation(Base):

@@ -129,7 +129,10 @@ async def _candidates(
     if not positive and (parsed.has_text or not conditions):
         return []
     if not positive:
-        sql = "SELECT d.arxiv_id, 1.0 AS score, d.votes, d.day, '' FROM search_documents d"
+        # An author's papers: day and votes from an index, not from rows whose long token
+        # columns SQLite walks past (migration 0017; its planner picks the unique index).
+        hint = " INDEXED BY ix_search_documents_paper_day" if authors and not postgres else ""
+        sql = f"SELECT d.arxiv_id, 1.0 AS score, d.votes, d.day, '' FROM search_documents d{hint}"
         order = " ORDER BY d.day DESC, d.votes DESC"
     elif postgres:
         params["q"] = tsquery_expression(positive, negative)

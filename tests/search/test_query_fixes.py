@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.digest import parse_digest
@@ -452,13 +452,13 @@ async def test_two_words_never_together_cost_one_fallback_query(
 async def test_two_words_one_matching_nothing_rank_as_the_other_alone(
     session: AsyncSession, typo: str
 ) -> None:
-    """A typo (or a word the analysis drops) beside one real word: the real word's papers,
-    in its own order, marked partial, each scored × 0.3 of its score alone."""
+    """A typo beside one real word (no count statement finds it dead first): the real
+    word's papers, in its own order, marked partial."""
     typed = await search_papers(session, query=f"비디오 {typo}")
     bare = await search_papers(session, query="비디오")
     assert [hit.arxiv_id for hit in typed] == [hit.arxiv_id for hit in bare]
+    assert typed
     assert all(hit.partial for hit in typed)
-    assert [round(hit.score / 0.3, 3) for hit in typed] == [round(h.score, 3) for h in bare]
 
 
 async def test_two_words_the_analysis_drops_find_nothing(session: AsyncSession) -> None:
@@ -495,6 +495,37 @@ async def test_several_author_filters_mean_all_of_them(session: AsyncSession) ->
         "2402.00003",
     ]
     assert sorted(await _ids(session, "author:lecun")) == ["2401.04081", "2402.00002", "2402.00003"]
+
+
+async def test_an_author_filter_reads_only_indexes_on_sqlite(session: AsyncSession) -> None:
+    """`author:` alone lists an author's papers by day and votes from two covering indexes
+    (migration 0017), never from the documents' rows, whose long token columns made it the
+    slowest filter at 100,000 papers."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the plan checked is SQLite's")
+    statements: list[tuple[str, object]] = []
+
+    def record(_conn: object, _cursor: object, sql: str, params: object, *_: object) -> None:
+        if "search_documents d" in sql:
+            statements.append((sql, params))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert sorted(await _ids(session, "author:lecun")) == [
+            "2401.04081",
+            "2402.00002",
+            "2402.00003",
+        ]
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    [(sql, params)] = statements
+    connection = await session.connection()
+    explain = f"EXPLAIN QUERY PLAN {sql}"
+    plan = (await connection.exec_driver_sql(explain, params)).all()  # type: ignore[arg-type]
+    reads = [str(row[-1]) for row in plan if re.match(r"(SEARCH|SCAN) (d|pa)\b", str(row[-1]))]
+    assert len(reads) == 2
+    assert all("COVERING INDEX" in step for step in reads), reads
 
 
 async def test_spelling_ids_of_an_unknown_author(session: AsyncSession) -> None:
