@@ -5,10 +5,9 @@ so the vocabulary and Korean/English mix are realistic. They go through the real
 (`store_digests`, which indexes as it stores). Figures: p50/p95/p99 of the full
 `search_papers` call on the event loop `paperboy run` uses (uvloop where installed), index size
 (search tables' pages), and the ingest+index time; on SQLite, or with `--postgres URL` on a
-scratch PostgreSQL database. `--expansions` times the Korean
-queries as /search runs them once the operator's model expanded them (the expansion cached):
-each gets the phrases of one of a model's recorded answers (tests/search/
-expansions_recorded.json), in turn.
+scratch PostgreSQL database. `--expansions` times the Korean queries as /search runs them once
+the operator's model expanded them (the expansion cached): each gets the phrases of one of a
+model's recorded answers (tests/search/expansions_recorded.json), in turn.
 """
 
 from __future__ import annotations

@@ -371,10 +371,7 @@ async def _loose_candidates(
     papers with either, a word no paper has finding none (the other's hits score × 0.3
     then, like every loose hit: the order is the same).
     """
-    if len(parsed.words) == 2 and not parsed.phrases:
-        # Two words: no need to count them first. A word no paper has adds nothing to the
-        # statement for either word (its phrases match no row), which is then the other
-        # word's own, and every hit here is scored × 0.3 alike (the order is the same).
+    if len(parsed.words) == 2 and not parsed.phrases:  # not counted first (see above)
         return await _either_word(session, parsed=parsed, words=parsed.words, authors=authors)
     counts = await _match_counts(session, parsed.words)
     alive = [(word, count) for word, count in zip(parsed.words, counts, strict=True) if count]
