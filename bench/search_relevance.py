@@ -6,7 +6,10 @@ read), the fourth (relevance_fourth.json, topics none of the others asks about) 
 (relevance_fifth.json, written when all the others had been read), each split dev/test.
 `--expansions [FILE]` expands the Korean queries as /search does with an operator's model
 (bot.content.expansion), with a model's answers recorded in FILE (tests/search/
-expansions_recorded.json) and replayed by the fake endpoint on loopback.
+expansions_recorded.json) and replayed by the fake endpoint on loopback. `--keywords [FILE]`
+gives every paper the keywords that model writes for it (bot.content.keywords; answers recorded
+in tests/search/keywords_recorded.json), written into a copy of the archive (`FILE.keywords`
+beside a `--keep FILE`), so the kept archive stays without them.
 
 The archive holds every daily_papers_ko digest and the HF JSON days (`hf_api/`, `hf_api_b/`, whose
 papers carry English abstracts); `--keep FILE` builds it once and reuses it. `--verbose` lists the
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -30,12 +34,14 @@ from tests.search.evaluation import (
     FIFTH_FILE,
     FOURTH_FILE,
     FRESH_FILE,
+    KEYWORDS_FILE,
     RELEVANCE_FILE,
     THIRD_FILE,
     Judged,
     archive_search,
     evaluate,
     load_relevance,
+    write_recorded_keywords,
 )
 
 
@@ -89,11 +95,28 @@ def main() -> None:
         help="expand Korean queries with a model's recorded answers, replayed by the fake "
         f"endpoint (default file: {EXPANSIONS_FILE.name})",
     )
+    parser.add_argument(
+        "--keywords",
+        type=Path,
+        nargs="?",
+        const=KEYWORDS_FILE,
+        help="index every paper with a model's recorded keywords, replayed by the fake "
+        f"endpoint, in a copy of the archive (default file: {KEYWORDS_FILE.name})",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="paperboy-relevance-") as folder:
-        url = args.url or f"sqlite+aiosqlite:///{args.keep or Path(folder) / 'corpus.sqlite3'}"
-        if args.url is None and not (args.keep and args.keep.exists()):
+        path = args.keep or Path(folder) / "corpus.sqlite3"
+        url = args.url or f"sqlite+aiosqlite:///{path}"
+        if args.url is None and not path.exists():
             asyncio.run(load_archive(url, corpus_files(args.corpus)))
+        if args.keywords is not None:
+            if args.url is None:
+                with_keywords = path.with_name(path.name + ".keywords")
+                if not with_keywords.exists():
+                    shutil.copyfile(path, with_keywords)
+                url = f"sqlite+aiosqlite:///{with_keywords}"
+            report = asyncio.run(write_recorded_keywords(url, args.keywords))
+            print("keywords", json.dumps(report.as_json()))
         figures = asyncio.run(measure(url, verbose=args.verbose, expansions=args.expansions))
     for name, by_kind in figures.items():
         print(name, json.dumps(by_kind))

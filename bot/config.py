@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # query: bot.content.expansion), waiting at most SEARCH_EXPANSION_TIMEOUT seconds.
     search_expansion: bool = True
     search_expansion_timeout: float = Field(default=5.0, gt=0, le=60)
+    # Each new paper gets search keywords (English and Korean) from that endpoint's model, once
+    # (bot.content.keywords); `paperboy keywords` writes them for papers already archived.
+    search_keywords: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from bot.digest.models import Paper
 from storage.analysis import analyze_text, title_extras
 from storage.bulk import insert_many
+from storage.keywords import newest_keywords
 from storage.models import Author, DigestEntry, PaperAuthor, StoredPaper
 from storage.names import normalize_name as _fold_name
 from storage.summaries import done_summaries
@@ -229,25 +230,45 @@ _DOCUMENT_COLUMNS = tuple(c.name for c in DOCUMENTS.columns if c.name != "id")
 class _StoredExtras:
     """What the archive holds for a paper beyond its digest entries."""
 
-    hf: dict[str, list[str]]  # `hf_texts` of its papers row
+    hf: dict[str, list[str]]  # `hf_texts` of its papers row, then its model-written keywords
     generated: dict[str, str]  # the text of its newest done generated summary
 
 
-def _has_hf_content(session: Session) -> bool:
-    """Whether the schema has the HF columns and generated summaries (migration 0008): the
-    rebuild `storage.db.upgrade` runs at `REINDEX_BELOW` sees an older one."""
+@dataclass(frozen=True, slots=True)
+class _Schema:
+    """Which extras the schema holds: the rebuild `storage.db.upgrade` runs at `REINDEX_BELOW`
+    sees an older one."""
+
+    hf: bool  # the HF columns and generated summaries (migration 0008)
+    keywords: bool  # paper_keywords (migration 0018)
+
+
+def _schema(session: Session) -> _Schema:
+    """What the session's schema holds (`_Schema`)."""
     inspector = inspect(session.connection())
     columns = {column["name"] for column in inspector.get_columns("papers")}
-    return "ai_summary" in columns and inspector.has_table("summaries")
+    hf = "ai_summary" in columns and inspector.has_table("summaries")
+    return _Schema(hf=hf, keywords=inspector.has_table("paper_keywords"))
 
 
-async def _stored_extras(session: AsyncSession, *, ids: Sequence[str]) -> _StoredExtras:
-    """The HF texts and generated summaries of papers (unknown ids are left out)."""
-    if not ids:
+def keyword_text(keywords: Iterable[str]) -> str:
+    """A model's keywords for a paper, as a document indexes them (like the HF list's)."""
+    return " ; ".join(keywords)
+
+
+async def _stored_extras(
+    session: AsyncSession, *, ids: Sequence[str], schema: _Schema
+) -> _StoredExtras:
+    """The HF texts, model-written keywords and generated summaries of papers (unknown ids are
+    left out)."""
+    if not ids or not schema.hf:
         return _StoredExtras({}, {})
     query = select(_PAPERS.c.arxiv_id, _PAPERS.c.ai_summary, _PAPERS.c.ai_keywords)
     rows = await session.execute(query.where(_PAPERS.c.arxiv_id.in_(ids)))
     hf = {row.arxiv_id: hf_texts(row.ai_summary, row.ai_keywords) for row in rows}
+    if schema.keywords:
+        for arxiv_id, keywords in (await newest_keywords(session, arxiv_ids=ids)).items():
+            hf.setdefault(arxiv_id, []).append(keyword_text(keywords))
     generated = {
         arxiv_id: summary_text([{"title": s.title, "bullets": s.bullets} for s in sections])
         for arxiv_id, (sections, _model) in (await done_summaries(session, arxiv_ids=ids)).items()
@@ -276,10 +297,11 @@ def _upsert(session: AsyncSession) -> Any:
 
 
 async def _complete_sources(
-    session: AsyncSession, sources: Sequence[IndexSource], *, with_extras: bool
+    session: AsyncSession, sources: Sequence[IndexSource], *, schema: _Schema
 ) -> list[tuple[IndexSource, Sequence[str]]]:
-    """Each source with its generated summary in place (`_with_generated`) and its HF texts."""
-    extras = await _stored_extras(session, ids=[s.arxiv_id for s in sources] if with_extras else [])
+    """Each source with its generated summary in place (`_with_generated`) and its HF texts and
+    keywords."""
+    extras = await _stored_extras(session, ids=[s.arxiv_id for s in sources], schema=schema)
     return [
         (
             _with_generated(source, extras.generated.get(source.arxiv_id, "")),
@@ -293,11 +315,11 @@ async def document_texts(session: AsyncSession, *, arxiv_ids: Sequence[str]) -> 
     """Each paper's search document before analysis: its titles, summary (or generated
     summary), abstract, HF one-liner and keywords, and folded author names, one text (for
     measuring other analysers on the same text: bench.recommend_eval's published baseline)."""
-    with_extras = await session.run_sync(_has_hf_content)
+    schema = await session.run_sync(_schema)
     found: dict[str, str] = {}
     for chunk in _chunks(list(dict.fromkeys(arxiv_ids))):
         sources = await _stored_sources(session, ids=chunk)
-        for source, hf in await _complete_sources(session, sources, with_extras=with_extras):
+        for source, hf in await _complete_sources(session, sources, schema=schema):
             parts = [source.title, *_body_texts(source, hf), *source.authors]
             found[source.arxiv_id] = "\n".join(part for part in parts if part)
     return found
@@ -320,14 +342,14 @@ async def index_papers(
     sources = sources or {}
     lookup = _lookup(tokens)
     statement = _upsert(session)
-    with_extras = await session.run_sync(_has_hf_content)
+    schema = await session.run_sync(_schema)
     for chunk in _chunks(list(dict.fromkeys(arxiv_ids))):
         given = [sources[i] for i in chunk if i in sources]
         missing = [i for i in chunk if i not in sources]
         stored = await _stored_sources(session, ids=missing) if missing else []
         # Arxiv id order within a chunk, as reading the chunk back gives: same row ids either way.
         found = sorted([*given, *stored], key=lambda source: source.arxiv_id)
-        complete = await _complete_sources(session, found, with_extras=with_extras)
+        complete = await _complete_sources(session, found, schema=schema)
         rows = [document_row(source, tokens=lookup, extras=hf) for source, hf in complete]
         await insert_many(
             session,
@@ -356,3 +378,36 @@ async def rebuild_index(session: AsyncSession) -> None:
     await index_papers(session, arxiv_ids=ids)
     if _dialect(session) == "postgresql":  # in the transaction: it samples the new rows
         await session.execute(text("ANALYZE search_documents"))
+
+
+@dataclass(frozen=True, slots=True)
+class PaperText:
+    """What a model reads of a paper to write its keywords (bot.content.keywords)."""
+
+    arxiv_id: str
+    title: str  # its newest digest title
+    summary: str  # its Korean summary (a digest's, else a generated one), or ""
+    abstract: str | None
+    hf_keywords: tuple[str, ...]
+
+
+async def paper_texts_of(session: AsyncSession, *, arxiv_ids: Sequence[str]) -> list[PaperText]:
+    """The `PaperText` of each known paper, in the order asked."""
+    schema = await session.run_sync(_schema)
+    found: dict[str, PaperText] = {}
+    for chunk in _chunks(list(dict.fromkeys(arxiv_ids))):
+        sources = await _stored_sources(session, ids=chunk)
+        query = select(_PAPERS.c.arxiv_id, _PAPERS.c.ai_keywords).where(
+            _PAPERS.c.arxiv_id.in_(chunk)
+        )
+        hf = {row.arxiv_id: tuple(row.ai_keywords or ()) for row in await session.execute(query)}
+        for source, _ in await _complete_sources(session, sources, schema=schema):
+            texts = source.texts
+            found[source.arxiv_id] = PaperText(
+                arxiv_id=source.arxiv_id,
+                title=texts[-2] if len(texts) >= 2 else source.title,
+                summary=texts[-1] if texts else "",
+                abstract=source.abstract,
+                hf_keywords=hf.get(source.arxiv_id, ()),
+            )
+    return [found[i] for i in arxiv_ids if i in found]

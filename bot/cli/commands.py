@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 
 from bot.cli.export import configure_export, run_export
+from bot.cli.keywords import configure_keywords, run_keywords
 from bot.cli.lookups import (
     configure_author,
     configure_paper,
@@ -299,6 +300,7 @@ COMMANDS: dict[str, Command] = {
     "author": Command("find an author and their papers", configure_author, run_author),
     "paper": Command("show a paper from the archive", configure_paper, run_paper),
     "summarize": Command("write Korean summaries", configure_summarize, run_summarize),
+    "keywords": Command("write papers' search keywords", configure_keywords, run_keywords),
     "export": Command("write archived days as seed Markdown", configure_export, run_export),
     "recommend": Command("rank a day's papers for a reader", configure_recommend, run_recommend),
 }

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.config import Settings
+from bot.content.keywords import KeywordWriter
 from bot.content.llm import DEFAULT_RETRIES, DEFAULT_TIMEOUT, ChatClient, EndpointError
 from bot.digest.markdown import parse_markdown
 from bot.digest.models import SummarySection
@@ -594,7 +595,8 @@ def _count_unclaimed(report: SummaryReport, outcome: ClaimOutcome) -> None:
 
 
 class BackgroundSummaries:
-    """Summaries of freshly stored days, run in the background one run at a time.
+    """Summaries of freshly stored days, then their papers' search keywords
+    (bot.content.keywords), run in the background one run at a time.
 
     A poll only calls `request`, which never waits: days asked for while a run is going are
     summarized by the next run, started as soon as this one ends. Errors are logged.
@@ -642,6 +644,25 @@ class BackgroundSummaries:
                     report.cached,
                     report.capped,
                 )
+            if self.settings.search_keywords:
+                await self._keywords(days)
+
+    async def _keywords(self, days: list[dt.date]) -> None:
+        """Search keywords for the papers of `days`, after their summaries (which they read)."""
+        try:
+            async with KeywordWriter(self.settings, sessions=self.sessions) as writer:
+                report = await writer.write(dates=days)
+        except Exception:
+            log.exception("keywords of %s failed", ", ".join(map(str, days)))
+            return
+        if report.papers:
+            log.info(
+                "keywords of %s: %d written, %d with none, %d failed",
+                ", ".join(map(str, days)),
+                report.written,
+                report.empty,
+                report.failed,
+            )
 
     async def join(self) -> None:
         """Wait until no run is going (tests and the console; a poll never waits)."""

@@ -19,6 +19,10 @@ recorded answer of that query in `expansions` (what a model answered, replayed: 
 bench's `--expansions` file), else with nothing; modes apply to those requests too, counted
 under `query:` and the query.
 
+And the keyword prompt (bot.content.keywords): with the answer recorded in `keywords` under
+`prompt_key` of the user message (the relevance bench's `--keywords` file), else with the
+title's longer words, one a line; counted under `keywords:` and the title.
+
 And `POST /v1/embeddings`: each input's vector is its hashed character bigrams (`EMBEDDING_DIM`
 wide, unit length), so texts sharing words lie close; `embedded` counts the texts it embedded.
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import math
 import re
 import time
@@ -62,6 +67,8 @@ MODES = frozenset(
 )
 # How the query-expansion prompt begins (bot.content.expansion.SYSTEM_PROMPT).
 EXPANSION_PROMPT = "You expand search queries"
+# How the keyword prompt begins (bot.content.keywords.SYSTEM_PROMPT).
+KEYWORDS_PROMPT = "You write the search keywords"
 EMBEDDING_DIM = 64
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{4,}")
 _CANNED = (
@@ -145,6 +152,11 @@ def junk(mode: str, title: str, abstract: str, other: tuple[str, str]) -> str:
     return answers[mode]
 
 
+def prompt_key(user: str) -> str:
+    """The key of a recorded answer: a digest of the user message it answered."""
+    return hashlib.sha1(user.encode()).hexdigest()[:16]
+
+
 class FakeLLM(LoopbackServer):
     """The fake endpoint: `running()` serves it; `plan()` scripts misbehaviour."""
 
@@ -154,9 +166,11 @@ class FakeLLM(LoopbackServer):
         latency: float = 0.0,
         hang: float = 30.0,
         expansions: Mapping[str, str] | None = None,
+        keywords: Mapping[str, str] | None = None,
     ) -> None:
         self.latency = latency
         self.expansions = {key.lower(): text for key, text in (expansions or {}).items()}
+        self.keywords = dict(keywords or {})
         self.hang = hang  # how long a `timeout` request is held (or until stop)
         self.calls: Counter[str] = Counter()  # requests per arXiv id, errors included
         self.answers: Counter[str] = Counter()  # 200 answers per arXiv id
@@ -214,7 +228,13 @@ class FakeLLM(LoopbackServer):
         user = next((str(m["content"]) for m in messages if m.get("role") == "user"), "")
         fields = _fields(user)
         expanding = prompt.startswith(EXPANSION_PROMPT)
-        arxiv_id = f"query:{user}" if expanding else fields.get("arXiv", "")
+        keywording = prompt.startswith(KEYWORDS_PROMPT)
+        if expanding:
+            arxiv_id = f"query:{user}"
+        elif keywording:
+            arxiv_id = f"keywords:{fields.get('Title', '')}"
+        else:
+            arxiv_id = fields.get("arXiv", "")
         self.calls[arxiv_id] += 1
         mode = self._mode(arxiv_id)
         if self.latency:
@@ -229,7 +249,10 @@ class FakeLLM(LoopbackServer):
         text = junk(mode, title, abstract, self._other(arxiv_id))
         if expanding and mode == "ok":
             text = self.expansions.get(user.lower(), "")
-        if not expanding:
+        if keywording and mode == "ok":
+            default = "\n".join(dict.fromkeys(_WORD.findall(title)))
+            text = self.keywords.get(prompt_key(user), default)
+        if not (expanding or keywording):
             self._seen.pop(arxiv_id, None)
             self._seen[arxiv_id] = (title, abstract)
         self.answers[arxiv_id] += 1

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.config import load_settings
 from bot.content.expansion import QueryExpander
+from bot.content.keywords import KeywordReport, KeywordWriter
 from bot.fakes.llm import FakeLLM
 from storage.db import create_engine, session_factory, upgrade
 from storage.search import SearchHit, search_papers
@@ -36,6 +37,9 @@ FIFTH_FILE = Path(__file__).with_name("relevance_fifth.json")
 # A model's answers to the query-expansion prompt for every Korean query of the sets, replayed
 # through the fake endpoint (see its `_about`).
 EXPANSIONS_FILE = Path(__file__).with_name("expansions_recorded.json")
+# A model's answers to the keyword prompt for every paper of the corpus archive, keyed by the
+# digest of the user message they answered (see its `_about`).
+KEYWORDS_FILE = Path(__file__).with_name("keywords_recorded.json")
 K = 10
 
 
@@ -140,6 +144,31 @@ def recorded_expansions(path: Path = EXPANSIONS_FILE) -> dict[str, str]:
     """Query → the recorded answer of the model to the expansion prompt."""
     answers: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))["answers"]
     return answers
+
+
+def recorded_keywords(path: Path = KEYWORDS_FILE) -> dict[str, str]:
+    """User-message key (`bot.fakes.llm.prompt_key`) → the model's recorded keyword answer."""
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return {entry["key"]: entry["answer"] for entry in data["answers"].values()}
+
+
+async def write_recorded_keywords(url: str, path: Path = KEYWORDS_FILE) -> KeywordReport:
+    """Every paper of the archive at `url` gets its keywords through the real writer (HTTP, its
+    table, its reindex) from the fake endpoint replaying the recorded answers."""
+    await upgrade(url)
+    engine = create_engine(url)
+    try:
+        async with FakeLLM(keywords=recorded_keywords(path)).running() as fake:
+            settings = load_settings(
+                summary_api_base_url=fake.base_url,
+                summary_model="recorded",
+                summary_concurrency=8,
+                _env_file=None,
+            )
+            async with KeywordWriter(settings, sessions=session_factory(engine)) as writer:
+                return await writer.write()
+    finally:
+        await engine.dispose()
 
 
 Search = Callable[[str], Awaitable[list[str]]]
