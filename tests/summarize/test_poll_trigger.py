@@ -31,7 +31,8 @@ def hf_day(folder: Path, count: int) -> None:
 
 
 async def test_poll_starts_summaries(archive: Archive, tmp_path: Path) -> None:
-    """The poll returns at once; the stored day's papers are then summarized once each."""
+    """The poll returns at once; the stored day's papers are then summarized once each, and
+    then given search keywords once each (bot.content.keywords)."""
     hf_day(tmp_path, 3)
     settings = archive.settings()
     runtime = DeliveryRuntime(
@@ -46,5 +47,6 @@ async def test_poll_starts_summaries(archive: Archive, tmp_path: Path) -> None:
     await runtime.poll()  # unchanged files: nothing new is asked for
     await runtime.summaries.join()
     assert {row.state for row in (await archive.rows()).values()} == {"done"}
-    assert archive.fake.total_calls == 3
+    keyword_calls = sum(n for key, n in archive.fake.calls.items() if key.startswith("keywords:"))
+    assert (archive.fake.total_calls - keyword_calls, keyword_calls) == (3, 3)
     await runtime.shutdown()
