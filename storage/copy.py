@@ -7,7 +7,15 @@ from collections.abc import Callable
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from storage import chats, deliveries, expansions, polls, saved, search_index  # noqa: F401  (registers their tables)
+from storage import (  # noqa: F401  (registers their tables)
+    chats,
+    deliveries,
+    expansions,
+    keywords,
+    polls,
+    saved,
+    search_index,
+)
 from storage.models import Base
 
 _BATCH = 2_000
