@@ -18,6 +18,7 @@ from bot.services import Services, get_services
 from handlers.common import COMMAND_UPDATES, chat_language
 from storage import chats, deliveries
 from storage.digest_store import store_digest
+from storage.keywords import keyword_coverage
 from storage.papers import day_papers, digest_for_date, held_revisions
 from storage.summaries import summary_stats
 
@@ -58,6 +59,7 @@ async def stats_text(session: AsyncSession, lang: Lang) -> str:
             ambiguous=await deliveries.ambiguous_total(session),
         ),
         await _summaries_line(session, lang),
+        await _keywords_line(session, lang),
         await _held_line(session, lang),
         translate(lang, "admin.stats_polls"),
     ]
@@ -112,6 +114,12 @@ async def _summaries_line(session: AsyncSession, lang: Lang) -> str:
         prompt=found.prompt_tokens,
         completion=found.completion_tokens,
     )
+
+
+async def _keywords_line(session: AsyncSession, lang: Lang) -> str:
+    """Papers the model gave search keywords, of all archived (`paperboy keywords` fills in)."""
+    covered, papers = await keyword_coverage(session)
+    return translate(lang, "admin.stats_keywords", covered=covered, papers=papers)
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, exists, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
@@ -99,3 +99,10 @@ async def newest_keywords(
             if seen is None or row.created_at > seen[0]:
                 found[row.arxiv_id] = (row.created_at, list(row.keywords or ()))
     return {arxiv_id: keywords for arxiv_id, (_, keywords) in found.items()}
+
+
+async def keyword_coverage(session: AsyncSession) -> tuple[int, int]:
+    """(papers with keywords from any model, papers in the archive), for /stats."""
+    papers = await session.scalar(select(func.count()).select_from(StoredPaper))
+    covered = await session.scalar(select(func.count(func.distinct(PaperKeywords.arxiv_id))))
+    return covered or 0, papers or 0

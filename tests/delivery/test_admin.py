@@ -6,9 +6,12 @@ import datetime as dt
 from collections.abc import AsyncIterator
 
 import pytest
+from sqlalchemy import func, select
 
 from storage.chats import subscribe
 from storage.deliveries import add_delivery, chat_deliveries, new_delivery, readiness, record_poll
+from storage.keywords import papers_without_keywords, store_keywords
+from storage.models import StoredPaper
 from tests.chat.conftest import ChatDriver, Reply, running_bot
 from tests.delivery.daykit import digest_text, sample_blocks
 
@@ -48,6 +51,14 @@ async def test_stats_for_admins_and_a_refusal_for_others(admin: ChatDriver) -> N
     assert "Subscribed chats: 1" in text
     assert "pending 0" in text
     assert "https://example.org/d.md" in text
+    async with admin.services.sessions.begin() as session:
+        papers = await session.scalar(select(func.count()).select_from(StoredPaper))
+        (arxiv_id, *_) = await papers_without_keywords(session, model="m", prompt_version=1)
+        await store_keywords(
+            session, arxiv_id=arxiv_id, model="m", prompt_version=1, keywords=["superconductor"]
+        )
+    text = (await admin.send("/stats", user=ADMIN))[0].text
+    assert f"Search keywords: 1 of {papers} papers" in text
     assert "operators" in (await admin.send("/stats", user=STRANGER))[0].text
     refusal = (await admin.send("/resend 1 2025-01-24", user=STRANGER, language_code="ko"))[0]
     assert "운영자" in refusal.text
