@@ -51,7 +51,7 @@ DEFAULT_TIMEOUT = 5.0
 PAUSE = 60.0  # seconds without asking after a failure
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
-_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s*")
+_BULLET = re.compile(r"^\s*(?:[-*•·]\s*|\d+[.)]\s+)")  # "1.58-bit" is no list mark
 # Letters, digits and the punctuation of technical names (`text-to-image`, `LLM-as-a-judge`,
 # `α-CLIP`, `KV cache`, `3D`); anything else (markup, Korean, sentences' `:`) fails the line.
 _PHRASE = re.compile(r"[^\W_](?:[\w .+&'/-]*[^\W_])?")

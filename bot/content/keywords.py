@@ -43,10 +43,11 @@ MAX_TOKENS = 300
 MAX_TEXT = 600  # characters of the summary and of the abstract sent: the topic comes first
 MAX_WORDS = 6  # a longer line is a sentence, not a keyword
 
-_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.)])\s*")
+_BULLET = re.compile(r"^\s*(?:[-*•·]\s*|\d+[.)]\s+)")  # "1.58-bit" is no list mark
 # Letters (any script), digits and the punctuation of technical names (`text-to-image`, `3D`,
-# `LLM-as-a-judge`, `α-CLIP`); markup, sentences' `:` and `;` fail the line.
-_KEYWORD = re.compile(r"[^\W_](?:[\w .+&'/()-]*[^\W_)]|[\w .+&'/()-]*\))?")
+# `LLM-as-a-judge`, `α-CLIP`, `Pass@1`, `N:M sparsity`, `A* search`, `REINFORCE++`); markup,
+# a trailing `:` (a preamble) and `;` fail the line.
+_KEYWORD = re.compile(r"\(?[^\W_](?:[\w .,+&'/()@:^×*-]*(?:[^\W_]|[)+*]))?")
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:

@@ -50,6 +50,7 @@ def test_the_answer_gives_one_phrase_a_line_and_skips_what_is_not_one() -> None:
         "α-CLIP",
         "3D Gaussian splatting",
     ]
+    assert parse_expansion("1.58-bit LLMs\n2) 1.5B models") == ["1.58-bit LLMs", "1.5B models"]
     assert parse_expansion("I'm sorry, but I can't help with that request today.") == []
     assert parse_expansion("") == []
     many = "\n".join(f"phrase {n}" for n in range(30))

@@ -53,6 +53,16 @@ def test_the_answer_gives_one_keyword_a_line_in_both_languages() -> None:
         "초전도체",
         "상온 초전도 (room temperature)",
     ]
+    names = "1.58-bit quantization\n2. A* search\nHierSpeech++\n(IA)3\nPass@1\nN:M sparsity"
+    assert parse_keywords(names) == [
+        "1.58-bit quantization",
+        "A* search",
+        "HierSpeech++",
+        "(IA)3",
+        "Pass@1",
+        "N:M sparsity",
+    ]
+    assert parse_keywords("Keywords:\nfoo; bar") == []
     assert parse_keywords("I'm sorry, but I cannot help with that.") == []
     assert len(parse_keywords("\n".join(f"keyword {n}" for n in range(40)))) == MAX_KEYWORDS
 
