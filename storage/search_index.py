@@ -269,11 +269,15 @@ async def _stored_extras(
     if schema.keywords:
         for arxiv_id, keywords in (await newest_keywords(session, arxiv_ids=ids)).items():
             hf.setdefault(arxiv_id, []).append(keyword_text(keywords))
-    generated = {
+    return _StoredExtras(hf, await _generated_texts(session, ids=ids))
+
+
+async def _generated_texts(session: AsyncSession, *, ids: Sequence[str]) -> dict[str, str]:
+    """The text of each paper's newest done generated summary (papers without one left out)."""
+    return {
         arxiv_id: summary_text([{"title": s.title, "bullets": s.bullets} for s in sections])
         for arxiv_id, (sections, _model) in (await done_summaries(session, arxiv_ids=ids)).items()
     }
-    return _StoredExtras(hf, generated)
 
 
 def _with_generated(source: IndexSource, generated: str) -> IndexSource:
@@ -401,7 +405,9 @@ async def paper_texts_of(session: AsyncSession, *, arxiv_ids: Sequence[str]) -> 
             _PAPERS.c.arxiv_id.in_(chunk)
         )
         hf = {row.arxiv_id: tuple(row.ai_keywords or ()) for row in await session.execute(query)}
-        for source, _ in await _complete_sources(session, sources, schema=schema):
+        generated = await _generated_texts(session, ids=chunk) if schema.hf else {}
+        for stored in sources:
+            source = _with_generated(stored, generated.get(stored.arxiv_id, ""))
             texts = source.texts
             found[source.arxiv_id] = PaperText(
                 arxiv_id=source.arxiv_id,

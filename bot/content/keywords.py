@@ -42,6 +42,7 @@ per line, no numbering and no explanations."""
 MAX_TOKENS = 300
 MAX_TEXT = 600  # characters of the summary and of the abstract sent: the topic comes first
 MAX_WORDS = 6  # a longer line is a sentence, not a keyword
+BATCH = 200  # papers whose texts are read at once
 
 _BULLET = re.compile(r"^\s*(?:[-*•·]\s*|\d+[.)]\s+)")  # "1.58-bit" is no list mark
 # Letters (any script), digits and the punctuation of technical names (`text-to-image`, `3D`,
@@ -150,8 +151,18 @@ class KeywordWriter:
             ids = await papers_without_keywords(
                 session, model=self.model, prompt_version=PROMPT_VERSION, dates=dates, limit=limit
             )
-            papers = await paper_texts_of(session, arxiv_ids=ids)
-        report = KeywordReport(papers=len(papers))
+        report = KeywordReport(papers=len(ids))
+        # A batch's texts at a time: a backfill of a large archive never holds them all.
+        for start in range(0, len(ids), BATCH):
+            async with self.sessions() as session:
+                papers = await paper_texts_of(session, arxiv_ids=ids[start : start + BATCH])
+            if not await self._batch(papers, report):
+                break
+        return report
+
+    async def _batch(self, papers: Sequence[PaperText], report: KeywordReport) -> bool:
+        """Ask for these papers' keywords, `summary_concurrency` at a time, newest first; False
+        when the endpoint failed (the papers left wait for a later run)."""
         queue = list(reversed(papers))  # popped newest first
         stop = asyncio.Event()
 
@@ -163,13 +174,13 @@ class KeywordWriter:
                 except EndpointError as exc:
                     report.failed += 1
                     report.errors.append(f"{paper.arxiv_id}: {exc}")
-                    stop.set()  # the others finish their paper; the rest wait for a later run
+                    stop.set()  # the others finish their paper
                 if self.progress is not None:
                     done = report.written + report.empty + report.failed
                     self.progress(done, report.papers, paper.arxiv_id)
 
         await asyncio.gather(*(worker() for _ in range(min(self._concurrency, len(papers)))))
-        return report
+        return not stop.is_set()
 
     async def _one(self, paper: PaperText, report: KeywordReport) -> None:
         """Ask for one paper's keywords, store them and refresh its search document."""
